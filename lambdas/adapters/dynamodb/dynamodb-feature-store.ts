@@ -1,0 +1,335 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { featureIdSchema, featureSchema, type Feature } from '../../core/feature.js';
+import { featureEventSchema, type FeatureEvent } from '../../core/feature-event.js';
+import { taskSchema, type Task } from '../../core/task.js';
+import {
+  ConcurrentUpdateError,
+  IdempotencyKeyReusedError,
+  AlreadyExistsError,
+  InvalidCursorError,
+  NotFoundError,
+} from '../../core/errors.js';
+import { applyFeatureTransition, applyTaskTransition, createdEvent } from '../../core/transitions.js';
+import type { Clock, IdSource } from '../../ports/clock.js';
+import type {
+  CreateFeatureInput,
+  CreateFeatureResult,
+  FeatureStore,
+  FeatureTransition,
+  NoteInput,
+  Page,
+  TaskTransition,
+} from '../../ports/feature-store.js';
+import { keys, tableDesign } from './table-design.js';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A transaction holds at most 100 items; a feature takes 3 besides its tasks. */
+export const MAX_TASKS_PER_FEATURE = 97;
+/** Optimistic retries before reporting contention; each retry re-reads and re-checks legality. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+const idempotencyItemSchema = z.object({
+  fingerprint: z.string(),
+  featureId: z.string(),
+  expiresAt: z.number(),
+});
+
+const cursorSchema = featureIdSchema;
+
+/**
+ * FeatureStore on one DynamoDB table (see table-design.ts). Every status change
+ * is a TransactWriteItems of the new item, conditioned on the version that was
+ * checked, and the event that records it: both happen or neither does.
+ */
+export class DynamoDbFeatureStore implements FeatureStore {
+  constructor(
+    private readonly deps: { client: DynamoDBDocumentClient; tableName: string; clock: Clock; ids: IdSource },
+  ) {}
+
+  async createFeature(input: CreateFeatureInput): Promise<CreateFeatureResult> {
+    if (input.tasks.length > MAX_TASKS_PER_FEATURE) {
+      throw new RangeError(`a feature holds at most ${MAX_TASKS_PER_FEATURE} tasks`);
+    }
+    const now = this.deps.clock.now();
+    const { feature } = input;
+    const event = createdEvent(feature, { now: now.toISOString(), eventId: this.deps.ids.ulid() });
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.deps.tableName,
+          Item: { ...feature, ...keys.feature(feature.id), ...keys.featureIndex(feature.id) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      ...input.tasks.map(
+        (task): TransactItem => ({
+          Put: {
+            TableName: this.deps.tableName,
+            Item: { ...task, ...keys.task(feature.id, task.id) },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        }),
+      ),
+      { Put: { TableName: this.deps.tableName, Item: { ...event, ...keys.event(feature.id, event.id) } } },
+    ];
+    if (input.idempotency) {
+      items.push({
+        Put: {
+          TableName: this.deps.tableName,
+          Item: {
+            ...keys.idempotency(input.idempotency.key),
+            fingerprint: input.idempotency.fingerprint,
+            featureId: feature.id,
+            [tableDesign.ttlAttribute]: Math.floor(input.idempotency.expiresAt.getTime() / 1000),
+          },
+          // TTL deletion lags by up to days, so an expired claim still on the table is free to take.
+          ConditionExpression: 'attribute_not_exists(PK) OR #expiresAt < :now',
+          ExpressionAttributeNames: { '#expiresAt': tableDesign.ttlAttribute },
+          ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
+        },
+      });
+    }
+    try {
+      await this.deps.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return { feature, created: true };
+    } catch (error) {
+      const failed = conditionFailures(error);
+      if (!failed) throw error;
+      if (input.idempotency && failed.includes(items.length - 1)) {
+        return this.resolveIdempotentReplay(input.idempotency.key, input.idempotency.fingerprint, error);
+      }
+      throw new AlreadyExistsError('feature', feature.id);
+    }
+  }
+
+  async getFeature(id: string): Promise<Feature | undefined> {
+    const { Item } = await this.deps.client.send(
+      new GetCommand({ TableName: this.deps.tableName, Key: keys.feature(id), ConsistentRead: true }),
+    );
+    return Item ? featureSchema.parse(Item) : undefined;
+  }
+
+  async listFeatures(query: { limit: number; cursor?: string }): Promise<Page<Feature>> {
+    let exclusiveStartKey: Record<string, string> | undefined;
+    if (query.cursor !== undefined) {
+      const parsed = cursorSchema.safeParse(Buffer.from(query.cursor, 'base64url').toString('utf8'));
+      if (!parsed.success) throw new InvalidCursorError();
+      exclusiveStartKey = { ...keys.feature(parsed.data), ...keys.featureIndex(parsed.data) };
+    }
+    const { featureIndex } = tableDesign;
+    // One extra item tells whether another page exists, so we never hand out a cursor to an empty page.
+    const { Items = [] } = await this.deps.client.send(
+      new QueryCommand({
+        TableName: this.deps.tableName,
+        IndexName: featureIndex.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': featureIndex.partitionKey },
+        ExpressionAttributeValues: { ':pk': 'FEATURES' },
+        ScanIndexForward: false,
+        Limit: query.limit + 1,
+        ExclusiveStartKey: exclusiveStartKey,
+      }),
+    );
+    const items = Items.slice(0, query.limit).map((item) => featureSchema.parse(item));
+    const last = items.at(-1);
+    return Items.length > query.limit && last
+      ? { items, nextCursor: Buffer.from(last.id, 'utf8').toString('base64url') }
+      : { items };
+  }
+
+  async getTask(featureId: string, taskId: string): Promise<Task | undefined> {
+    const { Item } = await this.deps.client.send(
+      new GetCommand({ TableName: this.deps.tableName, Key: keys.task(featureId, taskId), ConsistentRead: true }),
+    );
+    return Item ? taskSchema.parse(Item) : undefined;
+  }
+
+  async listTasks(featureId: string): Promise<Task[]> {
+    const feature = await this.getFeature(featureId);
+    if (!feature) return [];
+    const items = await this.queryAll(featureId, 'TASK#');
+    const byId = new Map(items.map((item) => taskSchema.parse(item)).map((task) => [task.id, task]));
+    return feature.taskIds.flatMap((id) => {
+      const task = byId.get(id);
+      return task ? [task] : [];
+    });
+  }
+
+  async transitionFeature(id: string, transition: FeatureTransition): Promise<Feature> {
+    return this.optimisticWrite('feature', id, async () => {
+      const current = await this.getFeature(id);
+      if (!current) throw new NotFoundError('feature', id);
+      const { next, event } = applyFeatureTransition(current, transition, this.context());
+      return {
+        result: next,
+        items: [
+          this.versionedPut({ ...next, ...keys.feature(id), ...keys.featureIndex(id) }, current.version),
+          this.eventPut(event),
+        ],
+      };
+    });
+  }
+
+  async transitionTask(featureId: string, taskId: string, transition: TaskTransition): Promise<Task> {
+    const qualifiedId = `${featureId}/${taskId}`;
+    return this.optimisticWrite('task', qualifiedId, async () => {
+      const current = await this.getTask(featureId, taskId);
+      if (!current) throw new NotFoundError('task', qualifiedId);
+      const { next, event } = applyTaskTransition(current, transition, this.context());
+      return {
+        result: next,
+        items: [this.versionedPut({ ...next, ...keys.task(featureId, taskId) }, current.version), this.eventPut(event)],
+      };
+    });
+  }
+
+  async appendNote(featureId: string, note: NoteInput): Promise<FeatureEvent> {
+    const { now, eventId } = this.context();
+    const event: FeatureEvent = {
+      type: 'note',
+      featureId,
+      id: eventId,
+      at: now,
+      message: note.message,
+      ...(note.taskId === undefined ? {} : { taskId: note.taskId }),
+    };
+    // The feature must exist: a note is written only alongside a check that it does.
+    try {
+      await this.deps.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.deps.tableName,
+                Key: keys.feature(featureId),
+                ConditionExpression: 'attribute_exists(PK)',
+              },
+            },
+            this.eventPut(event),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (conditionFailures(error)?.includes(0)) throw new NotFoundError('feature', featureId);
+      throw error;
+    }
+    return event;
+  }
+
+  async listEvents(featureId: string, query: { after?: string; limit?: number } = {}): Promise<FeatureEvent[]> {
+    const lower = `EVENT#${query.after ?? ''}`;
+    const events: FeatureEvent[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.client.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          // '$' sorts right after '#', so this range holds exactly the EVENT# items.
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :lower AND :upper',
+          ExpressionAttributeValues: { ':pk': keys.feature(featureId).PK, ':lower': lower, ':upper': 'EVENT$' },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item['SK'] === lower) continue;
+        events.push(featureEventSchema.parse(item));
+        if (query.limit !== undefined && events.length >= query.limit) return events;
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return events;
+  }
+
+  private async queryAll(featureId: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.client.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.feature(featureId).PK, ':prefix': prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return items;
+  }
+
+  /** Re-reads and re-decides on every lost race: the loser then sees the winner's status and is refused by the rules. */
+  private async optimisticWrite<T>(
+    entity: 'feature' | 'task',
+    id: string,
+    decide: () => Promise<{ result: T; items: TransactItem[] }>,
+  ): Promise<T> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const { result, items } = await decide();
+      try {
+        await this.deps.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return result;
+      } catch (error) {
+        if (!conditionFailures(error)?.includes(0)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(entity, id);
+  }
+
+  private versionedPut(item: Record<string, unknown>, expectedVersion: number): TransactItem {
+    return {
+      Put: {
+        TableName: this.deps.tableName,
+        Item: item,
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      },
+    };
+  }
+
+  private eventPut(event: FeatureEvent): TransactItem {
+    return {
+      Put: {
+        TableName: this.deps.tableName,
+        Item: { ...event, ...keys.event(event.featureId, event.id) },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    };
+  }
+
+  private async resolveIdempotentReplay(key: string, fingerprint: string, cause: unknown): Promise<CreateFeatureResult> {
+    const { Item } = await this.deps.client.send(
+      new GetCommand({ TableName: this.deps.tableName, Key: keys.idempotency(key), ConsistentRead: true }),
+    );
+    const claim = idempotencyItemSchema.safeParse(Item);
+    if (!claim.success) throw new ConcurrentUpdateError('feature', `idempotency key ${key}`);
+    if (claim.data.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+    const feature = await this.getFeature(claim.data.featureId);
+    if (!feature) throw new Error(`idempotency key ${key} points at missing feature ${claim.data.featureId}`, { cause });
+    return { feature, created: false };
+  }
+
+  private context() {
+    return { now: this.deps.clock.now().toISOString(), eventId: this.deps.ids.ulid() };
+  }
+}
+
+/** Indexes of the transaction items whose condition failed, or undefined if the error is something else. */
+function conditionFailures(error: unknown): number[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reasons = error.CancellationReasons ?? [];
+  const failed = reasons.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+  return failed.length > 0 ? failed : undefined;
+}

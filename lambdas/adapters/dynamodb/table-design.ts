@@ -1,0 +1,57 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single-table design, shared by the store, the local runtime (which
+ * creates the table) and the CDK Storage construct (which must match it).
+ *
+ * | item        | PK                 | SK               | GSI1PK   | GSI1SK      |
+ * |-------------|--------------------|------------------|----------|-------------|
+ * | feature     | FEATURE#<id>       | FEATURE          | FEATURES | <id (ULID)> |
+ * | task        | FEATURE#<id>       | TASK#<taskId>    |          |             |
+ * | event       | FEATURE#<id>       | EVENT#<ULID>     |          |             |
+ * | idempotency | IDEMPOTENCY#<key>  | IDEMPOTENCY      |          |             |
+ *
+ * GSI1 lists features newest first. It puts all features in one partition:
+ * fine at feature rates (a few per minute), to be sharded by month if that changes.
+ */
+export const tableDesign = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  featureIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+  /** Epoch seconds; DynamoDB TTL deletes expired idempotency claims. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const keys = {
+  feature: (id: string) => ({ PK: `FEATURE#${id}`, SK: 'FEATURE' }),
+  featureIndex: (id: string) => ({ GSI1PK: 'FEATURES', GSI1SK: id }),
+  task: (featureId: string, taskId: string) => ({ PK: `FEATURE#${featureId}`, SK: `TASK#${taskId}` }),
+  event: (featureId: string, eventId: string) => ({ PK: `FEATURE#${featureId}`, SK: `EVENT#${eventId}` }),
+  idempotency: (key: string) => ({ PK: `IDEMPOTENCY#${key}`, SK: 'IDEMPOTENCY' }),
+} as const;
+
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, featureIndex } = tableDesign;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [partitionKey, sortKey, featureIndex.partitionKey, featureIndex.sortKey].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: featureIndex.name,
+        KeySchema: [
+          { AttributeName: featureIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: featureIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

@@ -1,0 +1,64 @@
+import type { Feature } from '../core/feature.js';
+import type { FeatureEvent } from '../core/feature-event.js';
+import type { Task } from '../core/task.js';
+import type { FeatureTransition, TaskTransition } from '../core/transitions.js';
+
+export type { FeatureTransition, TaskTransition } from '../core/transitions.js';
+
+export interface IdempotencyClaim {
+  readonly key: string;
+  /** A hash of the request body: the same key with another body is refused. */
+  readonly fingerprint: string;
+  /** After this instant the key may be reused. */
+  readonly expiresAt: Date;
+}
+
+export interface CreateFeatureInput {
+  readonly feature: Feature;
+  readonly tasks: readonly Task[];
+  readonly idempotency?: IdempotencyClaim;
+}
+
+export interface CreateFeatureResult {
+  readonly feature: Feature;
+  /** false when an earlier request with the same idempotency key already created it. */
+  readonly created: boolean;
+}
+
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface NoteInput {
+  readonly message: string;
+  readonly taskId?: string;
+}
+
+/**
+ * Durable state of features, their tasks and their event log.
+ *
+ * Guarantees every implementation must keep (checked by test/contract/feature-store.contract.ts):
+ * - createFeature writes the feature, its tasks, its first event and the idempotency claim atomically;
+ * - a transition is checked against the legal transition table and written conditionally on the
+ *   version it was checked against, so of two racing transitions exactly one wins;
+ * - every transition appends its event in the same atomic write;
+ * - a refused transition leaves the item and the log unchanged.
+ */
+export interface FeatureStore {
+  createFeature(input: CreateFeatureInput): Promise<CreateFeatureResult>;
+  getFeature(id: string): Promise<Feature | undefined>;
+  /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
+  listFeatures(query: { limit: number; cursor?: string }): Promise<Page<Feature>>;
+  getTask(featureId: string, taskId: string): Promise<Task | undefined>;
+  /** Tasks in the feature's topological order. */
+  listTasks(featureId: string): Promise<Task[]>;
+  transitionFeature(id: string, transition: FeatureTransition): Promise<Feature>;
+  transitionTask(featureId: string, taskId: string, transition: TaskTransition): Promise<Task>;
+  appendNote(featureId: string, note: NoteInput): Promise<FeatureEvent>;
+  /** Oldest first, strictly after the event id `after` when given. */
+  listEvents(featureId: string, query?: { after?: string; limit?: number }): Promise<FeatureEvent[]>;
+}
+

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { Feature } from '../core/feature.js';
+import type { FeatureEvent } from '../core/feature-event.js';
+import { buildNewFeature, type FeatureRequest, type NewFeatureDefaults } from '../core/new-feature.js';
+import { isTerminalTaskStatus, taskStatuses, type Task, type TaskStatus } from '../core/task.js';
+import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
+import type { Clock, IdSource } from '../ports/clock.js';
+import type { FeatureStore, Page } from '../ports/feature-store.js';
+
+export interface FeatureUseCaseDeps {
+  readonly store: FeatureStore;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly defaults: NewFeatureDefaults;
+  /** How long an Idempotency-Key is remembered. */
+  readonly idempotencyTtlSeconds: number;
+}
+
+export async function submitFeature(
+  deps: FeatureUseCaseDeps,
+  input: { request: FeatureRequest; idempotencyKey?: string },
+): Promise<{ feature: Feature; created: boolean }> {
+  const now = deps.clock.now();
+  const { feature, tasks } = buildNewFeature(input.request, {
+    id: `feat_${deps.ids.ulid()}`,
+    now: now.toISOString(),
+    defaults: deps.defaults,
+  });
+  return deps.store.createFeature({
+    feature,
+    tasks,
+    ...(input.idempotencyKey === undefined
+      ? {}
+      : {
+          idempotency: {
+            key: input.idempotencyKey,
+            fingerprint: fingerprint(input.request),
+            expiresAt: new Date(now.getTime() + deps.idempotencyTtlSeconds * 1000),
+          },
+        }),
+  });
+}
+
+export type TaskSummary = { total: number } & Record<TaskStatus, number>;
+
+export interface FeatureDetail extends Feature {
+  readonly taskSummary: TaskSummary;
+}
+
+export async function getFeatureDetail(deps: Pick<FeatureUseCaseDeps, 'store'>, id: string): Promise<FeatureDetail> {
+  const feature = await requireFeature(deps.store, id);
+  const tasks = await deps.store.listTasks(id);
+  return { ...feature, taskSummary: summarizeTasks(tasks) };
+}
+
+export function summarizeTasks(tasks: readonly Task[]): TaskSummary {
+  const summary = { total: tasks.length, ...Object.fromEntries(taskStatuses.map((s) => [s, 0])) } as TaskSummary;
+  for (const task of tasks) summary[task.status] += 1;
+  return summary;
+}
+
+export async function listFeatures(
+  deps: Pick<FeatureUseCaseDeps, 'store'>,
+  query: { limit: number; cursor?: string },
+): Promise<Page<Feature>> {
+  return deps.store.listFeatures(query);
+}
+
+export async function listFeatureTasks(deps: Pick<FeatureUseCaseDeps, 'store'>, id: string): Promise<Task[]> {
+  await requireFeature(deps.store, id);
+  return deps.store.listTasks(id);
+}
+
+export async function listFeatureEvents(
+  deps: Pick<FeatureUseCaseDeps, 'store'>,
+  id: string,
+  query: { after?: string; limit: number },
+): Promise<FeatureEvent[]> {
+  await requireFeature(deps.store, id);
+  return deps.store.listEvents(id, query);
+}
+
+/**
+ * Cancels the feature, then every task that has not finished. The feature's
+ * own transition is the commit point: workers check it before and after each
+ * step, so a task that finishes in the meantime is harmless and keeps its status.
+ */
+export async function cancelFeature(
+  deps: Pick<FeatureUseCaseDeps, 'store'>,
+  id: string,
+  reason = 'cancelled by request',
+): Promise<Feature> {
+  const feature = await deps.store.transitionFeature(id, { to: 'cancelled', reason });
+  for (const task of await deps.store.listTasks(id)) {
+    if (isTerminalTaskStatus(task.status)) continue;
+    try {
+      await deps.store.transitionTask(id, task.id, { to: 'cancelled', expectedFrom: task.status, reason });
+    } catch (error) {
+      // The task moved on its own since we listed it (finished, or started): leave it to its worker.
+      if (!(error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
+    }
+  }
+  return feature;
+}
+
+async function requireFeature(store: FeatureStore, id: string): Promise<Feature> {
+  const feature = await store.getFeature(id);
+  if (!feature) throw new NotFoundError('feature', id);
+  return feature;
+}
+
+/** Same request body (in any key order or spacing) → same fingerprint. */
+export function fingerprint(request: FeatureRequest): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

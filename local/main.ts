@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { loadConfig, ConfigError } from '../lambdas/config.js';
+import { startLocalRuntime } from './runtime.js';
+
+const localConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().default('127.0.0.1'),
+  DSF_DATA_DIR: z.string().default('.dsf'),
+  DSF_IN_MEMORY: z.enum(['0', '1']).default('0'),
+});
+
+/** `npm start`: the local runtime, until SIGINT or SIGTERM. */
+async function main(): Promise<void> {
+  const logger = new Logger({ serviceName: 'dsf-local' });
+  let config: z.infer<typeof localConfigSchema>;
+  try {
+    config = loadConfig(localConfigSchema, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const dataDir = resolve(config.DSF_DATA_DIR);
+  const runtime = await startLocalRuntime({
+    dataDir,
+    inMemory: config.DSF_IN_MEMORY === '1',
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+  });
+  logger.info('DSF is running', { url: runtime.url, dataDir, try: `curl ${runtime.url}/features` });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    runtime.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: error as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`dsf: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
