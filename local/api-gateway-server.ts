@@ -15,8 +15,12 @@ interface CompiledRoute extends LocalRoute {
   readonly paramNames: string[];
 }
 
-/** Anything over this is cut off unread; the handler answers 413 for anything over MAX_BODY_BYTES. */
-const READ_LIMIT_BYTES = MAX_BODY_BYTES + 1;
+/** Bytes kept for the handler, which answers 413 for anything over MAX_BODY_BYTES; the rest is drained, not buffered. */
+const KEEP_BYTES = MAX_BODY_BYTES + 1;
+/** API Gateway's own payload limit: beyond it the request never reaches a function. */
+const GATEWAY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+class GatewayPayloadTooLarge extends Error {}
 
 function compile(route: LocalRoute): CompiledRoute {
   const [method, path] = route.routeKey.split(' ') as [string, string];
@@ -42,12 +46,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (size < KEEP_BYTES) chunks.push(chunk.subarray(0, KEEP_BYTES - size));
     size += chunk.length;
-    if (size > READ_LIMIT_BYTES) {
-      chunks.push(chunk.subarray(0, chunk.length - (size - READ_LIMIT_BYTES)));
-      break;
-    }
-    chunks.push(chunk);
+    if (size > GATEWAY_LIMIT_BYTES) throw new GatewayPayloadTooLarge();
   }
   return Buffer.concat(chunks);
 }
@@ -91,7 +92,14 @@ export function createApiGatewayServer(routes: readonly LocalRoute[]): Server {
         }
         return problem(res, 404, 'Not found', `No route for ${method} ${url.pathname}`, url.pathname);
       }
-      const body = await readBody(req);
+      let body: Buffer;
+      try {
+        body = await readBody(req);
+      } catch (error) {
+        if (!(error instanceof GatewayPayloadTooLarge)) throw error;
+        res.setHeader('connection', 'close');
+        return problem(res, 413, 'Payload too large', 'The request body exceeds the gateway limit.', url.pathname);
+      }
       const requestId = randomUUID();
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {

@@ -1,0 +1,299 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AlreadyExistsError,
+  IdempotencyKeyReusedError,
+  IllegalTransitionError,
+  InvalidCursorError,
+  NotFoundError,
+  StaleStatusError,
+} from '../../lambdas/core/errors.js';
+import type { FeatureStore } from '../../lambdas/ports/feature-store.js';
+import { ManualClock, sampleFeature } from '../support/fixtures.js';
+
+export interface StoreUnderTest {
+  store: FeatureStore;
+  clock: ManualClock;
+}
+
+/**
+ * The one behavioural contract of FeatureStore. Every implementation runs it:
+ * the in-memory fake here, DynamoDB against DynamoDB Local.
+ */
+export function describeFeatureStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
+  describe(`FeatureStore contract: ${name}`, () => {
+    let store: FeatureStore;
+    let clock: ManualClock;
+
+    beforeEach(async () => {
+      ({ store, clock } = await make());
+    });
+
+    async function created(overrides: Parameters<typeof sampleFeature>[1] = {}) {
+      const { feature, tasks } = sampleFeature(clock, overrides);
+      await store.createFeature({ feature, tasks });
+      return { feature, tasks };
+    }
+
+    describe('createFeature', () => {
+      it('stores the feature, its tasks in topological order and a created event', async () => {
+        const { feature, tasks } = await created();
+
+        expect(await store.getFeature(feature.id)).toEqual(feature);
+        expect(await store.listTasks(feature.id)).toEqual(tasks);
+        expect((await store.listTasks(feature.id)).map((t) => t.id)).toEqual(['endpoint', 'tests', 'docs']);
+        expect(await store.getTask(feature.id, 'tests')).toEqual(tasks[1]);
+        const events = await store.listEvents(feature.id);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({ type: 'feature.created', featureId: feature.id, taskCount: 3 });
+      });
+
+      it('refuses a second feature with the same id and keeps the first', async () => {
+        const { feature, tasks } = await created();
+        const impostor = { ...feature, title: 'Something else' };
+
+        await expect(store.createFeature({ feature: impostor, tasks: [] })).rejects.toBeInstanceOf(AlreadyExistsError);
+        expect(await store.getFeature(feature.id)).toEqual(feature);
+        expect(await store.listTasks(feature.id)).toEqual(tasks);
+      });
+
+      it('returns the first feature for a replayed idempotency key with the same fingerprint', async () => {
+        const claim = { key: 'key-1', fingerprint: 'abc', expiresAt: new Date(clock.now().getTime() + 60_000) };
+        const first = sampleFeature(clock);
+        const second = sampleFeature(clock);
+
+        const a = await store.createFeature({ ...first, idempotency: claim });
+        const b = await store.createFeature({ ...second, idempotency: claim });
+
+        expect(a).toEqual({ feature: first.feature, created: true });
+        expect(b).toEqual({ feature: first.feature, created: false });
+        expect(await store.getFeature(second.feature.id)).toBeUndefined();
+      });
+
+      it('refuses an idempotency key reused with another fingerprint, creating nothing', async () => {
+        const expiresAt = new Date(clock.now().getTime() + 60_000);
+        await store.createFeature({ ...sampleFeature(clock), idempotency: { key: 'key-2', fingerprint: 'abc', expiresAt } });
+        const other = sampleFeature(clock);
+
+        await expect(
+          store.createFeature({ ...other, idempotency: { key: 'key-2', fingerprint: 'xyz', expiresAt } }),
+        ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+        expect(await store.getFeature(other.feature.id)).toBeUndefined();
+        expect(await store.listTasks(other.feature.id)).toEqual([]);
+      });
+
+      it('lets an expired idempotency key be claimed again', async () => {
+        const first = sampleFeature(clock);
+        await store.createFeature({
+          ...first,
+          idempotency: { key: 'key-3', fingerprint: 'abc', expiresAt: new Date(clock.now().getTime() + 1_000) },
+        });
+        clock.advance(5_000);
+        const second = sampleFeature(clock);
+
+        const result = await store.createFeature({
+          ...second,
+          idempotency: { key: 'key-3', fingerprint: 'xyz', expiresAt: new Date(clock.now().getTime() + 60_000) },
+        });
+
+        expect(result).toEqual({ feature: second.feature, created: true });
+      });
+    });
+
+    describe('transitionFeature', () => {
+      it('moves a legal transition, bumps the version and records the event', async () => {
+        const { feature } = await created();
+        clock.advance(1_000);
+
+        const next = await store.transitionFeature(feature.id, { to: 'planning', reason: 'picked up' });
+
+        expect(next).toMatchObject({ status: 'planning', statusReason: 'picked up', version: 1, updatedAt: clock.now().toISOString() });
+        expect(await store.getFeature(feature.id)).toEqual(next);
+        const events = await store.listEvents(feature.id);
+        expect(events.at(-1)).toMatchObject({ type: 'feature.status', from: 'queued', to: 'planning', reason: 'picked up' });
+      });
+
+      it('clears the previous status reason on the next transition', async () => {
+        const { feature } = await created();
+        await store.transitionFeature(feature.id, { to: 'planning', reason: 'picked up' });
+
+        const next = await store.transitionFeature(feature.id, { to: 'running' });
+
+        expect(next.statusReason).toBeUndefined();
+        expect((await store.getFeature(feature.id))?.statusReason).toBeUndefined();
+      });
+
+      it('refuses an illegal transition and leaves item and log unchanged', async () => {
+        const { feature } = await created();
+        const eventsBefore = await store.listEvents(feature.id);
+
+        await expect(store.transitionFeature(feature.id, { to: 'merged' })).rejects.toBeInstanceOf(IllegalTransitionError);
+
+        expect(await store.getFeature(feature.id)).toEqual(feature);
+        expect(await store.listEvents(feature.id)).toEqual(eventsBefore);
+      });
+
+      it('refuses any transition out of a terminal status', async () => {
+        const { feature } = await created();
+        const cancelled = await store.transitionFeature(feature.id, { to: 'cancelled' });
+
+        await expect(store.transitionFeature(feature.id, { to: 'planning' })).rejects.toBeInstanceOf(IllegalTransitionError);
+        expect(await store.getFeature(feature.id)).toEqual(cancelled);
+      });
+
+      it('refuses a transition whose expected source status is stale', async () => {
+        const { feature } = await created();
+
+        await expect(
+          store.transitionFeature(feature.id, { to: 'running', expectedFrom: 'planning' }),
+        ).rejects.toBeInstanceOf(StaleStatusError);
+        expect(await store.getFeature(feature.id)).toEqual(feature);
+      });
+
+      it('lets exactly one of two concurrent transitions from the same status win', async () => {
+        const { feature } = await created();
+
+        const results = await Promise.allSettled([
+          store.transitionFeature(feature.id, { to: 'planning', expectedFrom: 'queued' }),
+          store.transitionFeature(feature.id, { to: 'planning', expectedFrom: 'queued' }),
+        ]);
+
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(rejected).toHaveLength(1);
+        expect(rejected[0]!.reason).toBeInstanceOf(StaleStatusError);
+        expect(await store.getFeature(feature.id)).toMatchObject({ status: 'planning', version: 1 });
+        const statusEvents = (await store.listEvents(feature.id)).filter((e) => e.type === 'feature.status');
+        expect(statusEvents).toHaveLength(1);
+      });
+
+      it('lets exactly one of several concurrent terminal transitions win, without expected status', async () => {
+        const { feature } = await created();
+        await store.transitionFeature(feature.id, { to: 'planning' });
+        await store.transitionFeature(feature.id, { to: 'running' });
+
+        // All targets are terminal, so after the first write every other one is illegal: a lost update would show as 2+ winners.
+        const targets = ['failed', 'cancelled', 'failed', 'cancelled'] as const;
+        const results = await Promise.allSettled(targets.map((to) => store.transitionFeature(feature.id, { to })));
+
+        const winners = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        expect(winners).toHaveLength(1);
+        const stored = await store.getFeature(feature.id);
+        expect(stored).toEqual(winners[0]);
+        expect(stored?.version).toBe(3);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IllegalTransitionError);
+        const statusEvents = (await store.listEvents(feature.id)).filter((e) => e.type === 'feature.status');
+        expect(statusEvents.map((e) => e.type === 'feature.status' && e.to)).toEqual(['planning', 'running', stored!.status]);
+      });
+
+      it('reports an unknown feature as not found', async () => {
+        await expect(store.transitionFeature('feat_01ARZ3NDEKTSV4RRFFQ69G5FAV', { to: 'planning' })).rejects.toBeInstanceOf(
+          NotFoundError,
+        );
+      });
+    });
+
+    describe('transitionTask', () => {
+      it('records status, attempts, result and an event', async () => {
+        const { feature } = await created();
+        await store.transitionTask(feature.id, 'endpoint', { to: 'queued' });
+
+        const running = await store.transitionTask(feature.id, 'endpoint', { to: 'running', countAttempt: true });
+        const done = await store.transitionTask(feature.id, 'endpoint', {
+          to: 'succeeded',
+          result: { summary: 'added GET /health', commit: 'abc123' },
+        });
+
+        expect(running).toMatchObject({ status: 'running', attempts: 1, version: 2 });
+        expect(done).toMatchObject({ status: 'succeeded', attempts: 1, version: 3, result: { summary: 'added GET /health', commit: 'abc123' } });
+        expect(await store.getTask(feature.id, 'endpoint')).toEqual(done);
+        const taskEvents = (await store.listEvents(feature.id)).filter((e) => e.type === 'task.status');
+        expect(taskEvents.map((e) => e.type === 'task.status' && `${e.taskId}:${e.from}->${e.to}`)).toEqual([
+          'endpoint:pending->queued',
+          'endpoint:queued->running',
+          'endpoint:running->succeeded',
+        ]);
+      });
+
+      it('refuses an illegal task transition and leaves the task unchanged', async () => {
+        const { feature, tasks } = await created();
+
+        await expect(store.transitionTask(feature.id, 'tests', { to: 'succeeded' })).rejects.toBeInstanceOf(IllegalTransitionError);
+        expect(await store.getTask(feature.id, 'tests')).toEqual(tasks[1]);
+      });
+
+      it('lets exactly one of two concurrent task transitions from the same status win', async () => {
+        const { feature } = await created();
+
+        const results = await Promise.allSettled([
+          store.transitionTask(feature.id, 'endpoint', { to: 'queued', expectedFrom: 'pending' }),
+          store.transitionTask(feature.id, 'endpoint', { to: 'queued', expectedFrom: 'pending' }),
+        ]);
+
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await store.getTask(feature.id, 'endpoint')).toMatchObject({ status: 'queued', version: 1 });
+      });
+
+      it('reports an unknown task as not found', async () => {
+        const { feature } = await created();
+        await expect(store.transitionTask(feature.id, 'nope', { to: 'queued' })).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
+    describe('listFeatures', () => {
+      it('pages newest first and ends without a cursor', async () => {
+        const made = [];
+        for (let i = 0; i < 5; i++) made.push((await created({ title: `feature ${i}` })).feature);
+
+        const first = await store.listFeatures({ limit: 2 });
+        const second = await store.listFeatures({ limit: 2, cursor: first.nextCursor! });
+        const third = await store.listFeatures({ limit: 2, cursor: second.nextCursor! });
+
+        expect([...first.items, ...second.items, ...third.items].map((f) => f.title)).toEqual([
+          'feature 4',
+          'feature 3',
+          'feature 2',
+          'feature 1',
+          'feature 0',
+        ]);
+        expect(third.nextCursor).toBeUndefined();
+      });
+
+      it('gives no cursor when the page is exactly the rest', async () => {
+        await created();
+        await created();
+
+        const page = await store.listFeatures({ limit: 2 });
+
+        expect(page.items).toHaveLength(2);
+        expect(page.nextCursor).toBeUndefined();
+      });
+
+      it('refuses a cursor it did not issue', async () => {
+        await expect(store.listFeatures({ limit: 2, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+      });
+    });
+
+    describe('events', () => {
+      it('appends notes and lists events after a given id, oldest first, with a limit', async () => {
+        const { feature } = await created();
+        const [createdEvent] = await store.listEvents(feature.id);
+        const note = await store.appendNote(feature.id, { message: 'agent started', taskId: 'endpoint' });
+        await store.transitionFeature(feature.id, { to: 'planning' });
+
+        const after = await store.listEvents(feature.id, { after: createdEvent!.id });
+        const limited = await store.listEvents(feature.id, { after: createdEvent!.id, limit: 1 });
+
+        expect(after.map((e) => e.type)).toEqual(['note', 'feature.status']);
+        expect(after[0]).toEqual(note);
+        expect(limited).toEqual([note]);
+        expect(await store.listEvents(feature.id, { after: after[1]!.id })).toEqual([]);
+      });
+
+      it('refuses a note on an unknown feature', async () => {
+        await expect(
+          store.appendNote('feat_01ARZ3NDEKTSV4RRFFQ69G5FAV', { message: 'hello' }),
+        ).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+  });
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/dynamodb-local.js';
+import { exitOf, spawnLocalRuntime, waitForHttp } from '../support/processes.js';
+
+const dataDirs: string[] = [];
+afterEach(() => dataDirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+async function startRuntime(dataDir: string) {
+  const port = await freePort();
+  const runtime = spawnLocalRuntime({ PORT: String(port), DSF_DATA_DIR: dataDir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/features`);
+  return { ...runtime, url };
+}
+
+async function getJson(url: string) {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+describe('local runtime (npm start)', () => {
+  it('keeps a feature with its tasks and events across a SIGKILL and restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dsf-restart-'));
+    dataDirs.push(dataDir);
+    const first = await startRuntime(dataDir);
+    const response = await fetch(`${first.url}/features`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Survive a crash',
+        description: 'State lives in DynamoDB Local on disk.',
+        tasks: [
+          { id: 'a', title: 'First' },
+          { id: 'b', title: 'Second', dependsOn: ['a'] },
+        ],
+      }),
+    });
+    const feature = (await response.json()) as { id: string };
+    await fetch(`${first.url}/features/${feature.id}/cancel`, { method: 'POST' });
+    const before = {
+      feature: await getJson(`${first.url}/features/${feature.id}`),
+      tasks: await getJson(`${first.url}/features/${feature.id}/tasks`),
+      events: await getJson(`${first.url}/features/${feature.id}/events`),
+    };
+
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    const second = await startRuntime(dataDir);
+    try {
+      const after = {
+        feature: await getJson(`${second.url}/features/${feature.id}`),
+        tasks: await getJson(`${second.url}/features/${feature.id}/tasks`),
+        events: await getJson(`${second.url}/features/${feature.id}/events`),
+      };
+      expect(after).toEqual(before);
+      expect((after.tasks as { items: unknown[] }).items).toHaveLength(2);
+      expect((after.events as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(4);
+    } finally {
+      second.child.kill('SIGTERM');
+      await exitOf(second.child);
+    }
+  }, 90_000);
+
+  it('shuts down cleanly on SIGTERM, taking DynamoDB Local with it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dsf-sigterm-'));
+    dataDirs.push(dataDir);
+    const runtime = await startRuntime(dataDir);
+    const endpoint = /"endpoint":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(runtime.output())?.[1];
+    expect(endpoint).toBeDefined();
+
+    runtime.child.kill('SIGTERM');
+    const exit = await exitOf(runtime.child);
+
+    expect(exit.code).toBe(0);
+    await expect(fetch(`${runtime.url}/features`)).rejects.toThrow();
+    await expect(fetch(endpoint!, { method: 'POST' })).rejects.toThrow();
+  }, 60_000);
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { apiConfigSchema, ConfigError, loadConfig } from '../../lambdas/config.js';
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    expect(loadConfig(apiConfigSchema, { TABLE_NAME: 'dsf' })).toMatchObject({
+      TABLE_NAME: 'dsf',
+      DSF_DEFAULT_REPO: 'demo',
+      DSF_DEFAULT_BASE_BRANCH: 'main',
+      DSF_IDEMPOTENCY_TTL_SECONDS: 86400,
+    });
+  });
+
+  it('lists every problem at once without echoing values', () => {
+    try {
+      loadConfig(apiConfigSchema, { DSF_DYNAMODB_ENDPOINT: 'not a url with s3cret', DSF_IDEMPOTENCY_TTL_SECONDS: '5' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const { problems, message } = error as ConfigError;
+      expect(problems.map((p) => p.split(':')[0])).toEqual(['TABLE_NAME', 'DSF_DYNAMODB_ENDPOINT', 'DSF_IDEMPOTENCY_TTL_SECONDS']);
+      expect(message).not.toContain('s3cret');
+    }
+  });
+});
