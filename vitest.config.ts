@@ -11,6 +11,7 @@ export default defineConfig({
       include: ['lambdas/**/*.ts', 'local/**/*.ts'],
       exclude: ['lambdas/*/handler.ts'],
       reporter: ['text-summary', 'json-summary', 'html'],
+      thresholds: { lines: 80, branches: 70, functions: 80 },
     },
   },
 });
