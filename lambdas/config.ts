@@ -5,8 +5,21 @@ import { branchNameSchema, repoNameSchema } from './core/feature.js';
  * Configuration of the API functions, read once per cold start. Every problem
  * is reported at once, so a misconfigured deployment fails with the full list.
  */
+const agentConcurrencySchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON like {"code":4,"test":2}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.object({ code: z.number().int().min(1), test: z.number().int().min(1), review: z.number().int().min(1), conflict: z.number().int().min(1) }).partial());
+
 export const apiConfigSchema = z.object({
   TABLE_NAME: z.string().min(3),
+  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** Only for DynamoDB Local; unset on AWS. */
   DSF_DYNAMODB_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().optional(),
@@ -15,6 +28,20 @@ export const apiConfigSchema = z.object({
   DSF_IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
 });
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+/** Configuration of the state machine's functions and the agent workers. */
+export const orchestrationConfigSchema = z.object({
+  TABLE_NAME: z.string().min(3),
+  DSF_DYNAMODB_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().optional(),
+  /** Agents per type; the same numbers as the workers' event source maximum concurrency. */
+  DSF_AGENT_CONCURRENCY: agentConcurrencySchema.default({}),
+  DSF_SCHEDULING_POLICY: z.enum(['priority', 'fifo', 'wave']).default('priority'),
+  DSF_HEARTBEAT_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  /** One attempt's budget; keep it under the worker function's timeout. */
+  DSF_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(13 * 60_000),
+});
+export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

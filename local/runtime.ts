@@ -1,14 +1,30 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { systemClock } from '../lambdas/ports/clock.js';
+import type { AgentSelector } from '../lambdas/ports/agent.js';
+import { executionNameForFeature, featureIdFromExecutionName } from '../lambdas/ports/workflow.js';
 import { createUlidIdSource } from '../lambdas/adapters/ulid-id-source.js';
 import { createDocumentClient, ensureTable } from '../lambdas/adapters/dynamodb/dynamodb-client.js';
 import { DynamoDbFeatureStore } from '../lambdas/adapters/dynamodb/dynamodb-feature-store.js';
 import { featureRoutes, type ApiDeps } from '../lambdas/http/routes/feature-routes.js';
+import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
+import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
+import { createDefaultAgentSelector } from '../lambdas/agents/sleep-agent.js';
+import { isTerminalFeatureStatus } from '../lambdas/core/feature.js';
+import { agentTypes, type AgentType } from '../lambdas/core/task.js';
+import type { AgentCapacity, SchedulingPolicy } from '../lambdas/core/scheduling.js';
+import { recordFailure, type OrchestrationDeps } from '../lambdas/use-cases/orchestration.js';
+import type { FeatureStore } from '../lambdas/ports/feature-store.js';
 import { createApiGatewayServer } from './api-gateway-server.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { LocalWorkflow, type LocalWorkflowOptions } from './workflow/local-workflow.js';
+import { startLocalQueues, type LocalQueues } from './queues/local-queues.js';
+import { SqsEventSource } from './queues/sqs-event-source.js';
+
+export const FEATURE_STATE_MACHINE = resolve(fileURLToPath(new URL('../statemachines/feature.asl.json', import.meta.url)));
 
 export interface LocalRuntimeOptions {
   /** Where state persists (DynamoDB Local files live under `<dataDir>/dynamodb`). */
@@ -21,60 +37,167 @@ export interface LocalRuntimeOptions {
   /** Use an already running DynamoDB (tests share one); otherwise one is started. */
   readonly dynamoDbEndpoint?: string;
   readonly tableName?: string;
+  /** Agents per type; both the scheduler and the queue pollers keep to it. */
+  readonly agentConcurrency?: Partial<AgentCapacity>;
+  readonly schedulingPolicy?: SchedulingPolicy;
+  readonly selectAgent?: AgentSelector;
+  /** How often a working agent heartbeats. */
+  readonly heartbeatEveryMs?: number;
+  readonly attemptTimeoutMs?: number;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly maxReceiveCount?: number;
+  readonly timeoutOverrides?: LocalWorkflowOptions['timeoutOverrides'];
+  readonly retryIntervalOverrides?: LocalWorkflowOptions['retryIntervalOverrides'];
+  /** Restart the executions of unfinished features found in the store (default true). */
+  readonly resume?: boolean;
+  /** Sees the DynamoDB client before use (the benchmark counts writes with a middleware). */
+  readonly instrumentDynamoDb?: (client: ReturnType<typeof createDocumentClient>) => void;
 }
 
 export interface LocalRuntime {
   readonly url: string;
   readonly logger: Logger;
+  readonly store: FeatureStore;
+  readonly workflow: LocalWorkflow;
+  readonly queues: LocalQueues;
   stop(): Promise<void>;
 }
 
-/** The whole factory on one machine: DynamoDB Local, the table, and the API on the same handlers as AWS. */
+export const DEFAULT_AGENT_CONCURRENCY: AgentCapacity = { code: 4, test: 2, review: 2, conflict: 1 };
+
+/**
+ * The whole factory on one machine: DynamoDB Local, fauxqs queues with a poller
+ * per agent type, the feature state machine on the local engine, and the API on
+ * the same handlers as AWS.
+ */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const logger = options.logger ?? new Logger({ serviceName: 'dsf-local' });
-  let dynamo: DynamoDbLocal | undefined;
-  let server: Server | undefined;
-  const client = { current: undefined as ReturnType<typeof createDocumentClient> | undefined };
+  const resources: { dynamo?: DynamoDbLocal; server?: Server; queues?: LocalQueues; workflow?: LocalWorkflow; sources: SqsEventSource[] } = {
+    sources: [],
+  };
+  let client: ReturnType<typeof createDocumentClient> | undefined;
 
   const stop = async () => {
-    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server?.closeAllConnections();
-    client.current?.destroy();
-    await dynamo?.stop();
+    const { server } = resources;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+    await Promise.all(resources.sources.map((source) => source.stop()));
+    await resources.workflow?.close();
+    await resources.queues?.stop();
+    client?.destroy();
+    await resources.dynamo?.stop();
   };
 
   try {
     let endpoint = options.dynamoDbEndpoint;
     if (!endpoint) {
-      dynamo = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(options.dataDir, 'dynamodb') });
-      endpoint = dynamo.endpoint;
+      resources.dynamo = await startDynamoDbLocal(options.inMemory ? {} : { dataDir: join(options.dataDir, 'dynamodb') });
+      endpoint = resources.dynamo.endpoint;
     }
     logger.info('DynamoDB Local ready', { endpoint, persistent: !options.inMemory });
-    client.current = createDocumentClient({ endpoint });
+    client = createDocumentClient({ endpoint });
+    options.instrumentDynamoDb?.(client);
     const tableName = options.tableName ?? 'dsf';
-    await ensureTable(client.current, tableName);
-
+    await ensureTable(client, tableName);
     const ids = createUlidIdSource();
-    const deps: ApiDeps = {
+    const store = new DynamoDbFeatureStore({ client, tableName, clock: systemClock, ids });
+
+    const capacity: AgentCapacity = { ...DEFAULT_AGENT_CONCURRENCY, ...options.agentConcurrency };
+    const attemptTimeoutMs = options.attemptTimeoutMs ?? 15 * 60_000;
+    const queues = await startLocalQueues({
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? Math.ceil((attemptTimeoutMs / 1000) * 1.2),
+      maxReceiveCount: options.maxReceiveCount ?? 3,
+    });
+    resources.queues = queues;
+
+    const functionArn = (entry: string) => `arn:aws:lambda:local:000000000000:function:dsf-${entry}`;
+    const deps = {} as OrchestrationDeps;
+    const workflow = new LocalWorkflow({
+      definitionPath: FEATURE_STATE_MACHINE,
+      substitutions: {
+        ...Object.fromEntries(stepFunctions.map((fn) => [fn.substitution, functionArn(fn.entry)])),
+        ...Object.fromEntries(agentTypes.map((type) => [`${capitalize(type)}QueueUrl`, queues.queues[type].url])),
+      },
+      functions: Object.fromEntries(stepFunctions.map((fn) => [functionArn(fn.entry), (payload: unknown) => fn.create(deps)(payload)])),
+      sendMessage: queues.send,
+      logger,
+      onExecutionFailed: async (name, failure) => {
+        const featureId = featureIdFromExecutionName(name);
+        if (featureId) await recordFailure(deps, { featureId, error: { Error: failure.error, Cause: failure.cause } });
+      },
+      ...(options.timeoutOverrides ? { timeoutOverrides: options.timeoutOverrides } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    });
+    resources.workflow = workflow;
+    Object.assign(deps, { store, workflow, logger, scheduling: { policy: options.schedulingPolicy ?? 'priority', capacity } });
+
+    const worker = createAgentWorkerHandler({
+      ...deps,
+      selectAgent: options.selectAgent ?? createDefaultAgentSelector({ heartbeatEveryMs: options.heartbeatEveryMs ?? 10_000 }),
+      attemptTimeoutMs,
+    });
+    for (const type of agentTypes) {
+      const source = new SqsEventSource({
+        client: queues.client,
+        queueUrl: queues.queues[type].url,
+        queueArn: queues.queues[type].arn,
+        handler: worker,
+        batchSize: 1,
+        maxConcurrency: capacity[type],
+        logger,
+      });
+      source.start();
+      resources.sources.push(source);
+    }
+
+    const apiDeps: ApiDeps = {
       logger,
       clock: systemClock,
       ids,
-      store: new DynamoDbFeatureStore({ client: client.current, tableName, clock: systemClock, ids }),
+      store,
+      workflow,
       defaults: { repo: process.env['DSF_DEFAULT_REPO'] ?? 'demo', baseBranch: process.env['DSF_DEFAULT_BASE_BRANCH'] ?? 'main' },
       idempotencyTtlSeconds: 24 * 3600,
     };
-    server = createApiGatewayServer(featureRoutes.map((route) => ({ routeKey: route.routeKey, handler: route.create(deps) })));
-    const listening = server;
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject);
-      listening.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    const server = createApiGatewayServer(featureRoutes.map((route) => ({ routeKey: route.routeKey, handler: route.create(apiDeps) })));
+    resources.server = server;
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(options.port, options.host ?? '127.0.0.1', () => done());
     });
-    const { port } = listening.address() as AddressInfo;
+    const { port } = server.address() as AddressInfo;
     const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+    if (options.resume ?? true) await resumeUnfinished(store, workflow, logger);
     logger.info('DSF API listening', { url });
-    return { url, logger, stop };
+    return { url, logger, store, workflow, queues, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * After a crash the local engine has lost its executions (they lived in memory);
+ * the store has not. Each unfinished feature gets its execution again: planning
+ * is idempotent, finished tasks are not run again, and tasks that were queued or
+ * running are dispatched afresh (their messages were in memory too).
+ */
+async function resumeUnfinished(store: FeatureStore, workflow: LocalWorkflow, logger: Logger): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listFeatures({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const feature of page.items) {
+      // pr_open has finished its execution; it waits on people, not on the engine.
+      if (isTerminalFeatureStatus(feature.status) || feature.status === 'pr_open' || feature.status === 'needs_human') continue;
+      await workflow.startExecution(executionNameForFeature(feature.id), { featureId: feature.id });
+      logger.info('resumed feature', { featureId: feature.id, status: feature.status });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+function capitalize(type: AgentType): string {
+  return type.charAt(0).toUpperCase() + type.slice(1);
 }

@@ -1,4 +1,4 @@
-import { buildAwsApiDeps } from '../http/aws-api-deps.js';
+import { buildAwsApiDeps } from '../aws-deps.js';
 import { createCancelFeatureHandler } from '../http/routes/feature-routes.js';
 
 /** Lambda entry for this route; the logic lives in the use case behind the factory. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentTypeSchema, taskIdSchema, type Task } from './task.js';
+import { agentTypeSchema, sleepSpecSchema, taskIdSchema, taskKindSchema, type Task } from './task.js';
 import { branchNameSchema, repoNameSchema, type Feature } from './feature.js';
 import { topologicalOrder } from './task-graph.js';
 import { InvalidPlanError } from './errors.js';
@@ -9,6 +9,9 @@ export const plannedTaskSchema = z.strictObject({
   title: z.string().trim().min(1).max(200),
   description: z.string().max(20_000).default(''),
   agentType: agentTypeSchema.default('code'),
+  kind: taskKindSchema.default('general'),
+  estimatedSeconds: z.number().positive().max(86_400).optional(),
+  sleep: sleepSpecSchema.optional(),
   dependsOn: z.array(taskIdSchema).max(100).default([]),
   acceptanceCriteria: z.array(z.string().trim().min(1).max(1_000)).max(50).default([]),
 });
@@ -58,10 +61,14 @@ export function buildNewFeature(
       title: task.title,
       description: task.description,
       agentType: task.agentType,
+      kind: task.kind,
       dependsOn: [...new Set(task.dependsOn)],
       acceptanceCriteria: task.acceptanceCriteria,
       status: 'pending',
       attempts: 0,
+      // A sleep task knows its duration; other work starts from the planner's estimate.
+      estimatedSeconds: task.estimatedSeconds ?? (task.sleep ? Math.max(task.sleep.seconds, 0.001) : 60),
+      ...(task.sleep ? { sleep: task.sleep } : {}),
       createdAt: context.now,
       updatedAt: context.now,
       version: 0,

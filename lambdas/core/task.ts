@@ -11,8 +11,8 @@ export type TaskStatus = z.infer<typeof taskStatusSchema>;
  * dependency failed, so the task never ran.
  */
 export const taskTransitions: TransitionTable<TaskStatus> = {
-  pending: ['waiting', 'queued', 'cancelled', 'skipped'],
-  waiting: ['queued', 'cancelled', 'skipped'],
+  pending: ['waiting', 'queued', 'cancelled', 'skipped', 'failed'],
+  waiting: ['queued', 'cancelled', 'skipped', 'failed'],
   queued: ['running', 'cancelled', 'failed'],
   running: ['succeeded', 'failed', 'cancelled', 'queued'],
   succeeded: [],
@@ -24,9 +24,29 @@ export const taskTransitions: TransitionTable<TaskStatus> = {
 export const canTransitionTask = (from: TaskStatus, to: TaskStatus): boolean => canTransition(taskTransitions, from, to);
 export const isTerminalTaskStatus = (status: TaskStatus): boolean => isTerminal(taskTransitions, status);
 
-export const agentTypes = ['code', 'test', 'review', 'docs', 'conflict', 'sleep'] as const;
+/** One queue (and one pool of workers) per agent type. */
+export const agentTypes = ['code', 'test', 'review', 'conflict'] as const;
 export const agentTypeSchema = z.enum(agentTypes);
 export type AgentType = z.infer<typeof agentTypeSchema>;
+
+/** What a task is about; the planner derives it and the agents use it to pick tools and prompts. */
+export const taskKinds = ['api', 'db', 'docs', 'tests', 'ui', 'infra', 'config', 'review', 'general'] as const;
+export const taskKindSchema = z.enum(taskKinds);
+export type TaskKind = z.infer<typeof taskKindSchema>;
+
+/**
+ * The built-in `sleep` agent: waits `seconds`, then ends as `outcome` says.
+ * It exercises the orchestration (scheduling, retries, timeouts) without a
+ * model, for tests and the scheduling benchmark only.
+ * - `fail`: fails permanently; `fail-once`: fails transiently on the first attempt, then succeeds;
+ * - `fail-transient`: fails transiently on every attempt, so the workflow's retries run out;
+ * - `hang`: never finishes and stops heartbeating, so the heartbeat timeout fires.
+ */
+export const sleepSpecSchema = z.strictObject({
+  seconds: z.number().min(0).max(3600),
+  outcome: z.enum(['succeed', 'fail', 'fail-once', 'fail-transient', 'hang']).default('succeed'),
+});
+export type SleepSpec = z.infer<typeof sleepSpecSchema>;
 
 /** Task ids are short slugs unique within their feature; they end up in branch names `dsf/<feature>/<task>`. */
 export const taskIdSchema = z
@@ -47,12 +67,21 @@ export const taskSchema = z.object({
   title: z.string().min(1).max(200),
   description: z.string().max(20_000),
   agentType: agentTypeSchema,
+  kind: taskKindSchema.default('general'),
   dependsOn: z.array(taskIdSchema),
   acceptanceCriteria: z.array(z.string().min(1).max(1_000)),
   status: taskStatusSchema,
   statusReason: z.string().max(2_000).optional(),
   attempts: z.number().int().nonnegative(),
   result: taskResultSchema.optional(),
+  /** Expected duration, for scheduling by longest remaining path. */
+  estimatedSeconds: z.number().positive().max(86_400).default(60),
+  sleep: sleepSpecSchema.optional(),
+  /**
+   * The workflow's callback token while the task waits for its dependencies.
+   * A capability: whoever holds it can advance the execution, so it never leaves the backend.
+   */
+  waitToken: z.string().max(2048).optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   version: z.number().int().nonnegative(),

@@ -19,6 +19,12 @@ export interface TaskTransition {
   readonly result?: TaskResult;
   /** Count an attempt (set when a task starts running). */
   readonly countAttempt?: boolean;
+  /** Only if the task is still at this version (nothing changed since it was read). */
+  readonly expectedVersion?: number;
+  /** Only if the task is still in this attempt: a worker of an abandoned attempt must not overwrite a newer one. */
+  readonly expectedAttempts?: number;
+  /** Stores the workflow's callback token; set when the task starts waiting for its dependencies. */
+  readonly waitToken?: string;
 }
 
 export interface TransitionContext {
@@ -71,13 +77,21 @@ export function applyTaskTransition(
   if (transition.expectedFrom !== undefined && transition.expectedFrom !== current.status) {
     throw new StaleStatusError('task', qualifiedId, transition.expectedFrom, current.status);
   }
+  if (transition.expectedVersion !== undefined && transition.expectedVersion !== current.version) {
+    throw new StaleStatusError('task', qualifiedId, `version ${transition.expectedVersion}`, `version ${current.version}`);
+  }
+  if (transition.expectedAttempts !== undefined && transition.expectedAttempts !== current.attempts) {
+    throw new StaleStatusError('task', qualifiedId, `attempt ${transition.expectedAttempts}`, `attempt ${current.attempts}`);
+  }
   if (!canTransitionTask(current.status, transition.to)) {
     throw new IllegalTransitionError('task', qualifiedId, current.status, transition.to);
   }
-  const { statusReason: _previousReason, ...rest } = current;
+  // The wait token is only meaningful while waiting; it never outlives that status.
+  const { statusReason: _previousReason, waitToken: _previousToken, ...rest } = current;
   const next: Task = {
     ...rest,
     status: transition.to,
+    ...(transition.waitToken === undefined ? {} : { waitToken: transition.waitToken }),
     ...(transition.reason === undefined ? {} : { statusReason: transition.reason }),
     ...(transition.result === undefined ? {} : { result: transition.result }),
     attempts: current.attempts + (transition.countAttempt ? 1 : 0),
@@ -99,4 +113,29 @@ export function applyTaskTransition(
 
 export function createdEvent(feature: Feature, context: TransitionContext): FeatureEvent {
   return { type: 'feature.created', featureId: feature.id, id: context.eventId, at: context.now, taskCount: feature.taskIds.length };
+}
+
+export function applyWaitTokenReplacement(current: Task, token: string, context: TransitionContext): Task {
+  if (current.status !== 'waiting') throw new StaleStatusError('task', `${current.featureId}/${current.id}`, 'waiting', current.status);
+  return { ...current, waitToken: token, updatedAt: context.now, version: current.version + 1 };
+}
+
+/** Attaches a plan to a feature that is planning and has none yet; the note records it in the log. */
+export function applyPlan(
+  current: Feature,
+  tasks: readonly Task[],
+  context: TransitionContext,
+): { next: Feature; event: FeatureEvent } {
+  if (current.status !== 'planning' || current.taskIds.length > 0) {
+    throw new StaleStatusError('feature', current.id, 'planning without a plan', current.taskIds.length > 0 ? 'already planned' : current.status);
+  }
+  const next: Feature = { ...current, taskIds: tasks.map((t) => t.id), updatedAt: context.now, version: current.version + 1 };
+  const event: FeatureEvent = {
+    type: 'note',
+    featureId: current.id,
+    id: context.eventId,
+    at: context.now,
+    message: `planned ${tasks.length} tasks: ${tasks.map((t) => t.id).join(', ')}`,
+  };
+  return { next, event };
 }

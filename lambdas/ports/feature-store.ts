@@ -57,6 +57,13 @@ export interface FeatureStore {
   listTasks(featureId: string): Promise<Task[]>;
   transitionFeature(id: string, transition: FeatureTransition): Promise<Feature>;
   transitionTask(featureId: string, taskId: string, transition: TaskTransition): Promise<Task>;
+  /** Replaces the callback token of a task that is still waiting (a retried wait mints a new token). */
+  replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task>;
+  /**
+   * Stores the plan of a feature that is planning and has no tasks yet: the tasks
+   * and the feature's task ids in one atomic write. Refused otherwise.
+   */
+  savePlan(featureId: string, tasks: readonly Task[]): Promise<Feature>;
   appendNote(featureId: string, note: NoteInput): Promise<FeatureEvent>;
   /** Oldest first, strictly after the event id `after` when given. */
   listEvents(featureId: string, query?: { after?: string; limit?: number }): Promise<FeatureEvent[]>;

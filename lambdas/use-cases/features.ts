@@ -6,9 +6,11 @@ import { isTerminalTaskStatus, taskStatuses, type Task, type TaskStatus } from '
 import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
 import type { Clock, IdSource } from '../ports/clock.js';
 import type { FeatureStore, Page } from '../ports/feature-store.js';
+import { executionNameForFeature, type Workflow } from '../ports/workflow.js';
 
 export interface FeatureUseCaseDeps {
   readonly store: FeatureStore;
+  readonly workflow: Workflow;
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly defaults: NewFeatureDefaults;
@@ -26,7 +28,7 @@ export async function submitFeature(
     now: now.toISOString(),
     defaults: deps.defaults,
   });
-  return deps.store.createFeature({
+  const result = await deps.store.createFeature({
     feature,
     tasks,
     ...(input.idempotencyKey === undefined
@@ -39,6 +41,10 @@ export async function submitFeature(
           },
         }),
   });
+  // Started for replays too: if the first request stored the feature but failed to start it,
+  // the client's retry with the same key finishes the job. Starting is idempotent by name.
+  await deps.workflow.startExecution(executionNameForFeature(result.feature.id), { featureId: result.feature.id });
+  return result;
 }
 
 export type TaskSummary = { total: number } & Record<TaskStatus, number>;
@@ -66,9 +72,17 @@ export async function listFeatures(
   return deps.store.listFeatures(query);
 }
 
-export async function listFeatureTasks(deps: Pick<FeatureUseCaseDeps, 'store'>, id: string): Promise<Task[]> {
+/** A task as clients see it: without its callback token, which would let the holder advance the workflow. */
+export type PublicTask = Omit<Task, 'waitToken'>;
+
+export function toPublicTask(task: Task): PublicTask {
+  const { waitToken: _token, ...rest } = task;
+  return rest;
+}
+
+export async function listFeatureTasks(deps: Pick<FeatureUseCaseDeps, 'store'>, id: string): Promise<PublicTask[]> {
   await requireFeature(deps.store, id);
-  return deps.store.listTasks(id);
+  return (await deps.store.listTasks(id)).map(toPublicTask);
 }
 
 export async function listFeatureEvents(
@@ -81,16 +95,18 @@ export async function listFeatureEvents(
 }
 
 /**
- * Cancels the feature, then every task that has not finished. The feature's
- * own transition is the commit point: workers check it before and after each
- * step, so a task that finishes in the meantime is harmless and keeps its status.
+ * Cancels the feature, stops its execution, then cancels every task that has
+ * not finished. The feature's own transition is the commit point: workers check
+ * it on every heartbeat and stop their agent, and a task that finishes in the
+ * meantime keeps its status.
  */
 export async function cancelFeature(
-  deps: Pick<FeatureUseCaseDeps, 'store'>,
+  deps: Pick<FeatureUseCaseDeps, 'store' | 'workflow'>,
   id: string,
   reason = 'cancelled by request',
 ): Promise<Feature> {
   const feature = await deps.store.transitionFeature(id, { to: 'cancelled', reason });
+  await deps.workflow.stopExecution(executionNameForFeature(id), { error: 'DSF.Cancelled', cause: reason });
   for (const task of await deps.store.listTasks(id)) {
     if (isTerminalTaskStatus(task.status)) continue;
     try {

@@ -2,6 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { z } from 'zod';
 import { featureStatuses, featureStatusSchema, isTerminalFeatureStatus, type Feature } from '../../lambdas/core/feature.js';
 import type { FeatureEvent } from '../../lambdas/core/feature-event.js';
+import { featureRequestSchema } from '../../lambdas/core/new-feature.js';
+import { planFeature, type PlannedTaskWithKind } from '../../lambdas/core/planner.js';
 import { taskStatuses, type Task } from '../../lambdas/core/task.js';
 import { createApiClient, type ApiClient, type FeatureDetail, type TaskSummary } from './api-client.js';
 
@@ -55,6 +57,12 @@ const listOptionsSchema = z.object({
 });
 const statusOptionsSchema = z.object({ follow: z.boolean().default(false), json: jsonFlag });
 const cancelOptionsSchema = z.object({ json: jsonFlag });
+/** The same limits the server puts on a submission, so a plan previewed here is one that could be submitted. */
+const planOptionsSchema = z.object({
+  title: featureRequestSchema.shape.title,
+  description: featureRequestSchema.shape.description,
+  json: jsonFlag,
+});
 const globalOptionsSchema = z.object({ url: z.string().optional() });
 
 function positiveInteger(value: string): number {
@@ -184,6 +192,25 @@ export function createProgram(io: CliIo): Command {
       out(`cancelled ${feature.id} ${JSON.stringify(feature.title)} (${feature.status})`);
     });
 
+  program
+    .command('plan')
+    .description('show the tasks the planner would make for a feature, locally; nothing is submitted or stored')
+    .requiredOption('--title <title>', 'one-line title')
+    .requiredOption('--description <text>', 'what to build and why')
+    .option('--json', 'print {tasks} as JSON')
+    .action((rawOptions: unknown, command: Command) => {
+      const parsed = planOptionsSchema.safeParse(rawOptions);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const problem =
+          issue.code === 'too_small' ? 'must not be empty' : issue.code === 'too_big' ? `must be at most ${issue.maximum} characters` : issue.message;
+        command.error(`invalid --${String(issue.path[0])}: ${problem}`, { exitCode: EXIT_USAGE });
+      }
+      const tasks = planFeature(parsed.data);
+      if (parsed.data.json) return printJson({ tasks });
+      io.stdout(formatPlan(tasks));
+    });
+
   return program;
 }
 
@@ -245,6 +272,21 @@ function formatFeature(feature: FeatureDetail, tasks: readonly Task[], now: Date
       tasks.map((task) => [task.id, task.status, task.agentType, String(task.attempts), truncate(oneLine(task.title), TITLE_COLUMN_MAX)]),
     )
   );
+}
+
+/** One block per task, in the order they can run. */
+function formatPlan(tasks: readonly PlannedTaskWithKind[]): string {
+  const blocks = tasks.map((task) =>
+    [
+      `${task.id}  ${oneLine(task.title)}`,
+      `  kind:        ${task.kind}/${task.agentType}`,
+      `  depends on:  ${task.dependsOn.length === 0 ? '-' : task.dependsOn.join(', ')}`,
+      `  estimate:    ${Math.round(task.estimatedSeconds / 60)}m`,
+      '  criteria:',
+      ...task.acceptanceCriteria.map((criterion) => `    - ${oneLine(criterion)}`),
+    ].join('\n'),
+  );
+  return `${tasks.length} tasks (not submitted)\n\n${blocks.join('\n\n')}\n`;
 }
 
 function formatSummary(summary: TaskSummary): string {

@@ -9,6 +9,7 @@ import {
 } from '../../lambdas/core/errors.js';
 import type { FeatureStore } from '../../lambdas/ports/feature-store.js';
 import { ManualClock, sampleFeature } from '../support/fixtures.js';
+import { featureRequestSchema } from '../../lambdas/core/new-feature.js';
 
 export interface StoreUnderTest {
   store: FeatureStore;
@@ -45,6 +46,27 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
         const events = await store.listEvents(feature.id);
         expect(events).toHaveLength(1);
         expect(events[0]).toMatchObject({ type: 'feature.created', featureId: feature.id, taskCount: 3 });
+      });
+
+      it('stores a plan bigger than one transaction, in order', async () => {
+        const many = Array.from({ length: 150 }, (_, i) => ({ id: `t${i}`, title: `task ${i}`, ...(i > 0 ? { dependsOn: [`t${i - 1}`] } : {}) }));
+        const { feature, tasks } = sampleFeature(clock, { tasks: featureRequestSchema.parse({ title: 'x', description: 'y', tasks: many }).tasks! });
+
+        await store.createFeature({ feature, tasks });
+
+        expect((await store.listTasks(feature.id)).map((t) => t.id)).toEqual(many.map((t) => t.id));
+        expect(await store.getFeature(feature.id)).toEqual(feature);
+      });
+
+      it('refuses a big plan under an existing feature id without touching the stored tasks', async () => {
+        const many = Array.from({ length: 120 }, (_, i) => ({ id: i === 110 ? 'endpoint' : `t${i}`, title: `task ${i}` }));
+        const { feature, tasks } = await created();
+        const big = sampleFeature(clock, { tasks: featureRequestSchema.parse({ title: 'x', description: 'y', tasks: many }).tasks! });
+
+        await expect(store.createFeature({ feature: { ...big.feature, id: feature.id }, tasks: big.tasks.map((t) => ({ ...t, featureId: feature.id })) })).rejects.toBeInstanceOf(AlreadyExistsError);
+
+        expect(await store.listTasks(feature.id)).toEqual(tasks);
+        expect(await store.getTask(feature.id, 't1')).toBeUndefined();
       });
 
       it('refuses a second feature with the same id and keeps the first', async () => {
@@ -236,6 +258,50 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
       it('reports an unknown task as not found', async () => {
         const { feature } = await created();
         await expect(store.transitionTask(feature.id, 'nope', { to: 'queued' })).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
+    describe('orchestration writes', () => {
+      it('keeps a wait token only while the task waits, and replaces it only then', async () => {
+        const { feature } = await created();
+        const waiting = await store.transitionTask(feature.id, 'endpoint', { to: 'waiting', waitToken: 'token-1' });
+        const replaced = await store.replaceWaitToken(feature.id, 'endpoint', 'token-2');
+
+        const queued = await store.transitionTask(feature.id, 'endpoint', { to: 'queued', expectedVersion: replaced.version });
+
+        expect(waiting.waitToken).toBe('token-1');
+        expect(replaced).toMatchObject({ waitToken: 'token-2', version: waiting.version + 1 });
+        expect(queued.waitToken).toBeUndefined();
+        expect((await store.getTask(feature.id, 'endpoint'))?.waitToken).toBeUndefined();
+        await expect(store.replaceWaitToken(feature.id, 'endpoint', 'token-3')).rejects.toBeInstanceOf(StaleStatusError);
+      });
+
+      it('refuses a task write against a stale version or attempt', async () => {
+        const { feature } = await created();
+        const queued = await store.transitionTask(feature.id, 'endpoint', { to: 'queued' });
+        const running = await store.transitionTask(feature.id, 'endpoint', { to: 'running', countAttempt: true });
+
+        await expect(
+          store.transitionTask(feature.id, 'endpoint', { to: 'succeeded', expectedVersion: queued.version }),
+        ).rejects.toBeInstanceOf(StaleStatusError);
+        await expect(
+          store.transitionTask(feature.id, 'endpoint', { to: 'succeeded', expectedAttempts: 0 }),
+        ).rejects.toBeInstanceOf(StaleStatusError);
+        expect(await store.getTask(feature.id, 'endpoint')).toEqual(running);
+      });
+
+      it('saves a plan once, atomically, on a planning feature without tasks', async () => {
+        const { feature } = await created({ tasks: [] });
+        const planned = sampleFeature(clock).tasks.map((task) => ({ ...task, featureId: feature.id }));
+        await expect(store.savePlan(feature.id, planned)).rejects.toBeInstanceOf(StaleStatusError);
+        await store.transitionFeature(feature.id, { to: 'planning' });
+
+        const saved = await store.savePlan(feature.id, planned);
+
+        expect(saved.taskIds).toEqual(['endpoint', 'tests', 'docs']);
+        expect(await store.listTasks(feature.id)).toEqual(planned);
+        expect((await store.listEvents(feature.id)).at(-1)).toMatchObject({ type: 'note', message: expect.stringContaining('planned 3 tasks') });
+        await expect(store.savePlan(feature.id, planned)).rejects.toBeInstanceOf(StaleStatusError);
       });
     });
 

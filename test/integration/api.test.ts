@@ -6,11 +6,13 @@ import type { FeatureStore } from '../../lambdas/ports/feature-store.js';
 import { ids, silentLogger } from '../support/fixtures.js';
 import { freshTable } from '../support/dynamodb.js';
 import { serveApi } from '../support/api-server.js';
+import { RecordingWorkflow } from '../support/recording-workflow.js';
 
 let url: string;
 let store: DynamoDbFeatureStore;
 let close: () => Promise<void>;
 let destroyClient: () => void;
+const workflow = new RecordingWorkflow();
 
 beforeAll(async () => {
   const { client, tableName } = await freshTable('api');
@@ -21,6 +23,7 @@ beforeAll(async () => {
     clock: systemClock,
     ids,
     store,
+    workflow,
     defaults: { repo: 'demo', baseBranch: 'main' },
     idempotencyTtlSeconds: 3600,
   };
@@ -74,6 +77,7 @@ describe('POST /features', () => {
     expect(feature).toMatchObject({ status: 'queued', repo: 'demo', baseBranch: 'main', taskIds: ['route', 'tests'], version: 0 });
     expect(await store.getFeature(feature.id)).toEqual(feature);
     expect((await store.listTasks(feature.id)).map((t) => t.status)).toEqual(['pending', 'pending']);
+    expect(workflow.started).toContainEqual({ name: `feature-${feature.id}`, input: { featureId: feature.id } });
   });
 
   it('returns the same feature for a replayed Idempotency-Key and creates no duplicate', async () => {
@@ -203,6 +207,16 @@ describe('GET /features/{id}, /tasks, /events', () => {
     expect(body).toMatchObject({ id: feature.id, taskSummary: { total: 2, pending: 1, queued: 1, succeeded: 0 } });
   });
 
+  it('never shows a task\'s workflow callback token', async () => {
+    const feature = await submit();
+    await store.transitionTask(feature.id, 'route', { to: 'waiting', waitToken: 'secret-callback-token' });
+
+    const text = await (await fetch(`${url}/features/${feature.id}/tasks`)).text();
+
+    expect(text).toContain('"status":"waiting"');
+    expect(text).not.toContain('secret-callback-token');
+  });
+
   it('lists the tasks in dependency order', async () => {
     const feature = await submit();
     const body = (await (await fetch(`${url}/features/${feature.id}/tasks`)).json()) as { items: { id: string; dependsOn: string[] }[] };
@@ -243,6 +257,7 @@ describe('POST /features/{id}/cancel', () => {
 
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'cancelled' });
+    expect(workflow.stopped).toContain(`feature-${feature.id}`);
     expect((await store.listTasks(feature.id)).map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
     const events = await store.listEvents(feature.id);
     expect(events.filter((e) => e.type === 'task.status')).toHaveLength(2);
@@ -286,6 +301,7 @@ describe('routing and internal errors', () => {
       clock: systemClock,
       ids,
       store: failing,
+      workflow,
       defaults: { repo: 'demo', baseBranch: 'main' },
       idempotencyTtlSeconds: 3600,
     });

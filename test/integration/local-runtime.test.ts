@@ -65,6 +65,62 @@ describe('local runtime (npm start)', () => {
     }
   }, 90_000);
 
+  it('resumes an unfinished feature after a SIGKILL and never runs a finished task twice', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dsf-resume-'));
+    dataDirs.push(dataDir);
+    const first = await startRuntime(dataDir);
+    const response = await fetch(`${first.url}/features`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Crash in the middle',
+        description: 'a chain of three sleep tasks',
+        tasks: [
+          { id: 'a', title: 'A', sleep: { seconds: 0.2 } },
+          { id: 'b', title: 'B', sleep: { seconds: 3 }, dependsOn: ['a'] },
+          { id: 'c', title: 'C', sleep: { seconds: 0.2 }, dependsOn: ['b'] },
+        ],
+      }),
+    });
+    const { id } = (await response.json()) as { id: string };
+    const taskStatus = async (url: string, taskId: string) => {
+      const { items } = (await getJson(`${url}/features/${id}/tasks`)) as { items: { id: string; status: string; attempts: number }[] };
+      return items.find((t) => t.id === taskId);
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await taskStatus(first.url, 'b'))?.status !== 'running') {
+      if (Date.now() > deadline) throw new Error('task b never started');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    const second = await startRuntime(dataDir);
+    try {
+      let feature: { status: string } = { status: 'running' };
+      const finish = Date.now() + 30_000;
+      while (feature.status !== 'pr_open' && feature.status !== 'failed' && Date.now() < finish) {
+        await new Promise((r) => setTimeout(r, 200));
+        feature = (await getJson(`${second.url}/features/${id}`)) as { status: string };
+      }
+      expect(feature.status).toBe('pr_open');
+      const { items: tasks } = (await getJson(`${second.url}/features/${id}/tasks`)) as { items: { id: string; status: string; attempts: number }[] };
+      expect(tasks.map((t) => [t.id, t.status, t.attempts])).toEqual([
+        ['a', 'succeeded', 1],
+        ['b', 'succeeded', 2],
+        ['c', 'succeeded', 1],
+      ]);
+      const { items: events } = (await getJson(`${second.url}/features/${id}/events`)) as {
+        items: { type: string; taskId?: string; to?: string }[];
+      };
+      const succeededEvents = events.filter((e) => e.type === 'task.status' && e.to === 'succeeded').map((e) => e.taskId);
+      expect(succeededEvents).toEqual(['a', 'b', 'c']);
+    } finally {
+      second.child.kill('SIGTERM');
+      await exitOf(second.child);
+    }
+  }, 90_000);
+
   it('shuts down cleanly on SIGTERM, taking DynamoDB Local with it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'dsf-sigterm-'));
     dataDirs.push(dataDir);

@@ -25,7 +25,7 @@ export function sampleRequest(overrides: Partial<FeatureRequest> = {}): FeatureR
     tasks: [
       { id: 'endpoint', title: 'Add the route', acceptanceCriteria: ['GET /health returns 200'] },
       { id: 'tests', title: 'Test the route', agentType: 'test', dependsOn: ['endpoint'] },
-      { id: 'docs', title: 'Document it', agentType: 'docs', dependsOn: ['endpoint'] },
+      { id: 'docs', title: 'Document it', kind: 'docs', dependsOn: ['endpoint'] },
     ],
     ...overrides,
   });

@@ -17,7 +17,7 @@ import {
   InvalidCursorError,
   NotFoundError,
 } from '../../core/errors.js';
-import { applyFeatureTransition, applyTaskTransition, createdEvent } from '../../core/transitions.js';
+import { applyFeatureTransition, applyPlan, applyTaskTransition, applyWaitTokenReplacement, createdEvent } from '../../core/transitions.js';
 import type { Clock, IdSource } from '../../ports/clock.js';
 import type {
   CreateFeatureInput,
@@ -32,8 +32,9 @@ import { keys, tableDesign } from './table-design.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/** A transaction holds at most 100 items; a feature takes 3 besides its tasks. */
-export const MAX_TASKS_PER_FEATURE = 97;
+/** A transaction holds at most 100 items; a feature takes 3 besides its tasks. Bigger plans write tasks first. */
+const MAX_TASKS_IN_ONE_TRANSACTION = 97;
+const TRANSACTION_LIMIT = 100;
 /** Optimistic retries before reporting contention; each retry re-reads and re-checks legality. */
 const MAX_WRITE_ATTEMPTS = 5;
 
@@ -55,10 +56,13 @@ export class DynamoDbFeatureStore implements FeatureStore {
     private readonly deps: { client: DynamoDBDocumentClient; tableName: string; clock: Clock; ids: IdSource },
   ) {}
 
+  /**
+   * One transaction when the plan fits in one (up to 97 tasks). A bigger plan
+   * writes its tasks first and the feature last: the feature item is the commit
+   * point, since tasks are only ever read through their feature. If the commit
+   * loses (idempotent replay, duplicate id), the orphaned tasks are removed.
+   */
   async createFeature(input: CreateFeatureInput): Promise<CreateFeatureResult> {
-    if (input.tasks.length > MAX_TASKS_PER_FEATURE) {
-      throw new RangeError(`a feature holds at most ${MAX_TASKS_PER_FEATURE} tasks`);
-    }
     const now = this.deps.clock.now();
     const { feature } = input;
     const event = createdEvent(feature, { now: now.toISOString(), eventId: this.deps.ids.ulid() });
@@ -70,17 +74,11 @@ export class DynamoDbFeatureStore implements FeatureStore {
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
-      ...input.tasks.map(
-        (task): TransactItem => ({
-          Put: {
-            TableName: this.deps.tableName,
-            Item: { ...task, ...keys.task(feature.id, task.id) },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
-        }),
-      ),
       { Put: { TableName: this.deps.tableName, Item: { ...event, ...keys.event(feature.id, event.id) } } },
     ];
+    const inline = input.tasks.length <= MAX_TASKS_IN_ONE_TRANSACTION;
+    if (inline) items.push(...input.tasks.map((task) => this.taskPut(feature.id, task)));
+    else await this.putTasksAhead(feature.id, input.tasks, { onlyNew: true });
     if (input.idempotency) {
       items.push({
         Put: {
@@ -103,6 +101,7 @@ export class DynamoDbFeatureStore implements FeatureStore {
       return { feature, created: true };
     } catch (error) {
       const failed = conditionFailures(error);
+      if (!inline) await this.deleteTasks(feature.id, input.tasks);
       if (!failed) throw error;
       if (input.idempotency && failed.includes(items.length - 1)) {
         return this.resolveIdempotentReplay(input.idempotency.key, input.idempotency.fingerprint, error);
@@ -188,6 +187,40 @@ export class DynamoDbFeatureStore implements FeatureStore {
       return {
         result: next,
         items: [this.versionedPut({ ...next, ...keys.task(featureId, taskId) }, current.version), this.eventPut(event)],
+      };
+    });
+  }
+
+  async replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task> {
+    const qualifiedId = `${featureId}/${taskId}`;
+    return this.optimisticWrite('task', qualifiedId, async () => {
+      const current = await this.getTask(featureId, taskId);
+      if (!current) throw new NotFoundError('task', qualifiedId);
+      const next = applyWaitTokenReplacement(current, token, this.context());
+      return { result: next, items: [this.versionedPut({ ...next, ...keys.task(featureId, taskId) }, current.version)] };
+    });
+  }
+
+  async savePlan(featureId: string, tasks: readonly Task[]): Promise<Feature> {
+    const inline = tasks.length <= MAX_TASKS_IN_ONE_TRANSACTION;
+    if (!inline) {
+      const current = await this.getFeature(featureId);
+      if (!current) throw new NotFoundError('feature', featureId);
+      applyPlan(current, tasks, this.context());
+      // Task items already there can only be orphans of an earlier, interrupted attempt at this plan.
+      await this.putTasksAhead(featureId, tasks, { onlyNew: false });
+    }
+    return this.optimisticWrite('feature', featureId, async () => {
+      const current = await this.getFeature(featureId);
+      if (!current) throw new NotFoundError('feature', featureId);
+      const { next, event } = applyPlan(current, tasks, this.context());
+      return {
+        result: next,
+        items: [
+          this.versionedPut({ ...next, ...keys.feature(featureId), ...keys.featureIndex(featureId) }, current.version),
+          this.eventPut(event),
+          ...(inline ? tasks.map((task) => this.taskPut(featureId, task)) : []),
+        ],
       };
     });
   }
@@ -285,6 +318,51 @@ export class DynamoDbFeatureStore implements FeatureStore {
       }
     }
     throw new ConcurrentUpdateError(entity, id);
+  }
+
+  private taskPut(featureId: string, task: Task): TransactItem {
+    return {
+      Put: {
+        TableName: this.deps.tableName,
+        Item: { ...task, ...keys.task(featureId, task.id) },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    };
+  }
+
+  /**
+   * Writes the tasks of a plan too big for one transaction, ahead of the feature item that commits them.
+   * With `onlyNew`, an existing item stops it (so nothing stored is overwritten) and what it wrote is removed.
+   */
+  private async putTasksAhead(featureId: string, tasks: readonly Task[], options: { onlyNew: boolean }): Promise<void> {
+    let written = 0;
+    try {
+      for (; written < tasks.length; written += TRANSACTION_LIMIT) {
+        const chunk = tasks.slice(written, written + TRANSACTION_LIMIT);
+        await this.deps.client.send(
+          new TransactWriteCommand({
+            TransactItems: chunk.map((task) =>
+              options.onlyNew ? this.taskPut(featureId, task) : { Put: { TableName: this.deps.tableName, Item: { ...task, ...keys.task(featureId, task.id) } } },
+            ),
+          }),
+        );
+      }
+    } catch (error) {
+      await this.deleteTasks(featureId, tasks.slice(0, written));
+      if (conditionFailures(error)) throw new AlreadyExistsError('feature', featureId);
+      throw error;
+    }
+  }
+
+  private async deleteTasks(featureId: string, tasks: readonly Task[]): Promise<void> {
+    for (let start = 0; start < tasks.length; start += TRANSACTION_LIMIT) {
+      const chunk = tasks.slice(start, start + TRANSACTION_LIMIT);
+      await this.deps.client.send(
+        new TransactWriteCommand({
+          TransactItems: chunk.map((task) => ({ Delete: { TableName: this.deps.tableName, Key: keys.task(featureId, task.id) } })),
+        }),
+      );
+    }
   }
 
   private versionedPut(item: Record<string, unknown>, expectedVersion: number): TransactItem {

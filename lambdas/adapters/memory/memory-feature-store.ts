@@ -7,7 +7,7 @@ import {
   InvalidCursorError,
   NotFoundError,
 } from '../../core/errors.js';
-import { applyFeatureTransition, applyTaskTransition, createdEvent } from '../../core/transitions.js';
+import { applyFeatureTransition, applyPlan, applyTaskTransition, applyWaitTokenReplacement, createdEvent } from '../../core/transitions.js';
 import type { Clock, IdSource } from '../../ports/clock.js';
 import type {
   CreateFeatureInput,
@@ -114,6 +114,25 @@ export class MemoryFeatureStore implements FeatureStore {
     if (!stored || !current) throw new NotFoundError('task', `${featureId}/${taskId}`);
     const { next, event } = applyTaskTransition(current, transition, this.context());
     stored.tasks.set(taskId, next);
+    stored.events.push(event);
+    return structuredClone(next);
+  }
+
+  async replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task> {
+    const stored = this.features.get(featureId);
+    const current = stored?.tasks.get(taskId);
+    if (!stored || !current) throw new NotFoundError('task', `${featureId}/${taskId}`);
+    const next = applyWaitTokenReplacement(current, token, this.context());
+    stored.tasks.set(taskId, next);
+    return structuredClone(next);
+  }
+
+  async savePlan(featureId: string, tasks: readonly Task[]): Promise<Feature> {
+    const stored = this.features.get(featureId);
+    if (!stored) throw new NotFoundError('feature', featureId);
+    const { next, event } = applyPlan(stored.feature, tasks, this.context());
+    stored.feature = next;
+    for (const task of tasks) stored.tasks.set(task.id, structuredClone(task));
     stored.events.push(event);
     return structuredClone(next);
   }

@@ -1,0 +1,5 @@
+import { buildAwsWorkerDeps } from '../aws-deps.js';
+import { createAgentWorkerHandler } from '../orchestration/agent-worker.js';
+
+/** Lambda entry of the agent workers (one SQS event source per agent type). */
+export const handler = createAgentWorkerHandler(buildAwsWorkerDeps());

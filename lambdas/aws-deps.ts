@@ -1,0 +1,68 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { systemClock } from './ports/clock.js';
+import { createUlidIdSource } from './adapters/ulid-id-source.js';
+import { createDocumentClient } from './adapters/dynamodb/dynamodb-client.js';
+import { DynamoDbFeatureStore } from './adapters/dynamodb/dynamodb-feature-store.js';
+import { SfnWorkflow } from './adapters/sfn/sfn-workflow.js';
+import { createDefaultAgentSelector } from './agents/sleep-agent.js';
+import { apiConfigSchema, loadConfig, orchestrationConfigSchema } from './config.js';
+import type { ApiDeps } from './http/routes/feature-routes.js';
+import type { OrchestrationDeps } from './use-cases/orchestration.js';
+import type { WorkerDeps } from './use-cases/run-task.js';
+
+/**
+ * Dependencies of the Lambda functions on AWS, built once per cold start from
+ * their environment. Handlers call these at module scope; tests build their own.
+ */
+type Env = Record<string, string | undefined>;
+
+function storeFrom(config: { TABLE_NAME: string; DSF_DYNAMODB_ENDPOINT?: string | undefined; AWS_REGION?: string | undefined }) {
+  const ids = createUlidIdSource();
+  const client = createDocumentClient({
+    ...(config.DSF_DYNAMODB_ENDPOINT ? { endpoint: config.DSF_DYNAMODB_ENDPOINT } : {}),
+    ...(config.AWS_REGION ? { region: config.AWS_REGION } : {}),
+  });
+  return { ids, store: new DynamoDbFeatureStore({ client, tableName: config.TABLE_NAME, clock: systemClock, ids }) };
+}
+
+/** The Step Functions client finds the state machine's ARN in the task token itself; only the API needs the ARN. */
+const workflowFor = (stateMachineArn: string) => new SfnWorkflow({ client: new SFNClient({}), stateMachineArn });
+
+export function buildAwsApiDeps(env: Env = process.env): ApiDeps {
+  const config = loadConfig(apiConfigSchema, env);
+  const { ids, store } = storeFrom(config);
+  return {
+    logger: new Logger({ serviceName: 'dsf-api' }),
+    clock: systemClock,
+    ids,
+    store,
+    workflow: workflowFor(config.STATE_MACHINE_ARN),
+    defaults: { repo: config.DSF_DEFAULT_REPO, baseBranch: config.DSF_DEFAULT_BASE_BRANCH },
+    idempotencyTtlSeconds: config.DSF_IDEMPOTENCY_TTL_SECONDS,
+  };
+}
+
+export function buildAwsOrchestrationDeps(env: Env = process.env, serviceName = 'dsf-orchestrator'): OrchestrationDeps {
+  const config = loadConfig(orchestrationConfigSchema, env);
+  const { store } = storeFrom(config);
+  return {
+    store,
+    // Task-token calls (SendTaskSuccess/Failure/Heartbeat) need no state machine ARN.
+    workflow: workflowFor('arn:aws:states:::stateMachine:unused'),
+    logger: new Logger({ serviceName }),
+    scheduling: {
+      policy: config.DSF_SCHEDULING_POLICY,
+      capacity: { code: 4, test: 2, review: 2, conflict: 1, ...config.DSF_AGENT_CONCURRENCY },
+    },
+  };
+}
+
+export function buildAwsWorkerDeps(env: Env = process.env): WorkerDeps {
+  const config = loadConfig(orchestrationConfigSchema, env);
+  return {
+    ...buildAwsOrchestrationDeps(env, 'dsf-agent-worker'),
+    selectAgent: createDefaultAgentSelector({ heartbeatEveryMs: config.DSF_HEARTBEAT_EVERY_MS }),
+    attemptTimeoutMs: config.DSF_ATTEMPT_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import { isTerminalFeatureStatus, type Feature } from '../core/feature.js';
+import { buildNewFeature } from '../core/new-feature.js';
+import { planFeature } from '../core/planner.js';
+import { decideReleases, priorityOrder, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
+import { isTerminalTaskStatus, type Task } from '../core/task.js';
+import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
+import type { FeatureStore } from '../ports/feature-store.js';
+import type { AppLogger } from '../ports/logger.js';
+import type { Workflow } from '../ports/workflow.js';
+
+export interface OrchestrationDeps {
+  readonly store: FeatureStore;
+  readonly workflow: Workflow;
+  readonly logger: AppLogger;
+  readonly scheduling: { readonly policy: SchedulingPolicy; readonly capacity: AgentCapacity };
+}
+
+/** What AwaitDependencies resumes with; the state machine routes on it. */
+export const releaseSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('run'), agentType: z.string() }),
+  z.object({ action: z.literal('skip'), reason: z.string() }),
+  z.object({ action: z.literal('done') }),
+]);
+export type Release = z.infer<typeof releaseSchema>;
+
+export const taskRefSchema = z.object({ featureId: z.string().min(1), taskId: z.string().min(1) });
+export const awaitDependenciesInputSchema = taskRefSchema.extend({ taskToken: z.string().min(1) });
+/** A Step Functions error object caught by a Catch (`{Error, Cause}`). */
+export const stateErrorSchema = z.object({ Error: z.string(), Cause: z.unknown().optional() }).partial();
+export const markTaskFailedInputSchema = taskRefSchema.extend({ error: stateErrorSchema.optional() });
+export const gateInputSchema = z.object({
+  featureId: z.string().min(1),
+  outcomes: z.array(z.object({ taskId: z.string(), outcome: z.enum(['succeeded', 'skipped', 'failed']) })),
+});
+export const featureRefSchema = z.object({ featureId: z.string().min(1) });
+export const recordFailureInputSchema = featureRefSchema.extend({ error: stateErrorSchema.optional() });
+
+const MAX_REASON = 1_000;
+
+export function describeStateError(error: z.infer<typeof stateErrorSchema> | undefined): string {
+  if (!error?.Error) return 'unknown error';
+  const cause = typeof error.Cause === 'string' ? error.Cause : error.Cause === undefined ? '' : JSON.stringify(error.Cause);
+  return `${error.Error}${cause ? `: ${cause}` : ''}`.slice(0, MAX_REASON);
+}
+
+async function requireFeature(store: FeatureStore, featureId: string): Promise<Feature> {
+  const feature = await store.getFeature(featureId);
+  if (!feature) throw new NotFoundError('feature', featureId);
+  return feature;
+}
+
+/**
+ * Plan state: queued → planning → (plan stored) → running; returns the task ids
+ * in topological order (critical paths first under the priority policy). Idempotent, so a retried or resumed execution gets the
+ * same ids and never a second plan.
+ */
+export async function planStep(deps: OrchestrationDeps, featureId: string): Promise<{ taskIds: string[] }> {
+  let feature = await requireFeature(deps.store, featureId);
+  if (feature.status === 'queued') feature = await deps.store.transitionFeature(featureId, { to: 'planning', expectedFrom: 'queued' });
+  if (feature.status === 'planning') {
+    if (feature.taskIds.length === 0) {
+      const { tasks } = buildNewFeature(
+        { title: feature.title, description: feature.description, tasks: planFeature(feature) },
+        { id: feature.id, now: feature.updatedAt, defaults: { repo: feature.repo, baseBranch: feature.baseBranch } },
+      );
+      feature = await deps.store.savePlan(featureId, tasks);
+      deps.logger.info('feature planned', { featureId, tasks: tasks.length });
+    }
+    feature = await deps.store.transitionFeature(featureId, { to: 'running', expectedFrom: 'planning' });
+  }
+  if (isTerminalFeatureStatus(feature.status)) throw new IllegalTransitionError('feature', featureId, feature.status, 'running');
+  const tasks = await deps.store.listTasks(featureId);
+  return { taskIds: deps.scheduling.policy === 'priority' ? priorityOrder(tasks) : feature.taskIds };
+}
+
+/**
+ * AwaitDependencies state: parks the callback token on the task, then lets the
+ * scheduler decide. Registering first and deciding after is what makes release
+ * race-free: whichever of "token stored" and "dependency finished" happens last
+ * runs a scheduler pass that sees both.
+ */
+export async function awaitDependencies(
+  deps: OrchestrationDeps,
+  input: z.infer<typeof awaitDependenciesInputSchema>,
+): Promise<void> {
+  const { featureId, taskId, taskToken } = input;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const task = await deps.store.getTask(featureId, taskId);
+    if (!task) throw new NotFoundError('task', `${featureId}/${taskId}`);
+    try {
+      switch (task.status) {
+        case 'pending':
+          await deps.store.transitionTask(featureId, taskId, { to: 'waiting', expectedFrom: 'pending', waitToken: taskToken });
+          break;
+        case 'waiting':
+          // A retried AwaitDependencies brings a new token; the old one is dead.
+          await deps.store.replaceWaitToken(featureId, taskId, taskToken);
+          break;
+        case 'queued':
+        case 'running':
+          // Released before a crash or a dispatch retry: it already holds its agent slot.
+          await deps.workflow.sendTaskSuccess(taskToken, { action: 'run', agentType: task.agentType } satisfies Release);
+          return;
+        case 'succeeded':
+          await deps.workflow.sendTaskSuccess(taskToken, { action: 'done' } satisfies Release);
+          return;
+        default:
+          await deps.workflow.sendTaskSuccess(taskToken, { action: 'skip', reason: task.statusReason ?? task.status } satisfies Release);
+          return;
+      }
+      await releaseReadyTasks(deps, featureId);
+      return;
+    } catch (error) {
+      if (!(error instanceof StaleStatusError)) throw error;
+    }
+  }
+  throw new StaleStatusError('task', `${featureId}/${taskId}`, 'a stable status', 'changing');
+}
+
+/**
+ * The scheduler pass: releases waiting tasks whose dependencies all succeeded,
+ * by priority, up to the free agent capacity; skips those whose dependency
+ * failed (and, transitively, theirs). Each release is a conditional write on the
+ * version the decision was made from, so a token is sent at most once per winner.
+ */
+export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string): Promise<{ released: number; skipped: number }> {
+  let released = 0;
+  let skipped = 0;
+  for (let pass = 0; pass < 100; pass++) {
+    const feature = await deps.store.getFeature(featureId);
+    if (!feature || feature.status !== 'running') break;
+    const tasks = await deps.store.listTasks(featureId);
+    const decision = decideReleases(tasks, deps.scheduling);
+    if (decision.run.length === 0 && decision.skip.length === 0) break;
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    let lostRace = false;
+    for (const { taskId, reason } of decision.skip) {
+      const task = byId.get(taskId)!;
+      if (await claim(deps, task, { to: 'skipped', reason })) {
+        skipped++;
+        await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'skip', reason } satisfies Release);
+      } else lostRace = true;
+    }
+    for (const taskId of decision.run) {
+      const task = byId.get(taskId)!;
+      if (await claim(deps, task, { to: 'queued' })) {
+        released++;
+        await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'run', agentType: task.agentType } satisfies Release);
+      } else lostRace = true;
+    }
+    // Skips can unblock more skips (a chain of dependents); a lost race means another pass decided too.
+    if (decision.skip.length === 0 && !lostRace) break;
+  }
+  return { released, skipped };
+}
+
+async function claim(deps: OrchestrationDeps, task: Task, transition: { to: 'queued' | 'skipped'; reason?: string }): Promise<boolean> {
+  try {
+    await deps.store.transitionTask(task.featureId, task.id, { ...transition, expectedFrom: 'waiting', expectedVersion: task.version });
+    return true;
+  } catch (error) {
+    if (error instanceof StaleStatusError || error instanceof IllegalTransitionError) return false;
+    throw error;
+  }
+}
+
+/** MarkTaskFailed state: the task failed for good (retries exhausted, or a permanent error). */
+export async function markTaskFailed(deps: OrchestrationDeps, input: z.infer<typeof markTaskFailedInputSchema>): Promise<void> {
+  const reason = describeStateError(input.error);
+  const task = await deps.store.getTask(input.featureId, input.taskId);
+  if (task && !isTerminalTaskStatus(task.status)) {
+    try {
+      await deps.store.transitionTask(input.featureId, input.taskId, {
+        to: 'failed',
+        expectedVersion: task.version,
+        reason,
+        result: { summary: 'failed', error: reason },
+      });
+    } catch (error) {
+      if (!(error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
+    }
+  }
+  deps.logger.warn('task failed', { featureId: input.featureId, taskId: input.taskId, reason });
+  await releaseReadyTasks(deps, input.featureId);
+}
+
+/**
+ * Gate state. A feature whose tasks did not all succeed fails here, with the
+ * reason naming them. Otherwise it moves to gating; the quality gates run here.
+ */
+export async function gateStep(
+  deps: OrchestrationDeps,
+  input: z.infer<typeof gateInputSchema>,
+): Promise<{ next: 'pull_request' | 'failed' | 'done' }> {
+  const feature = await requireFeature(deps.store, input.featureId);
+  if (feature.status !== 'running') return { next: 'done' };
+  const unfinished = input.outcomes.filter((o) => o.outcome !== 'succeeded');
+  if (unfinished.length > 0) {
+    const reason = `tasks did not succeed: ${unfinished.map((o) => `${o.taskId} (${o.outcome})`).join(', ')}`.slice(0, MAX_REASON);
+    await deps.store.transitionFeature(input.featureId, { to: 'failed', expectedFrom: 'running', reason });
+    return { next: 'failed' };
+  }
+  await deps.store.transitionFeature(input.featureId, { to: 'gating', expectedFrom: 'running' });
+  return { next: 'pull_request' };
+}
+
+/** PullRequest state: the feature passed its gates and its pull request is open for review. */
+export async function pullRequestStep(deps: OrchestrationDeps, featureId: string): Promise<void> {
+  const feature = await requireFeature(deps.store, featureId);
+  if (feature.status !== 'gating') return;
+  await deps.store.transitionFeature(featureId, { to: 'pr_open', expectedFrom: 'gating' });
+}
+
+/** RecordFailure state: whatever broke, the feature ends with a recorded status. */
+export async function recordFailure(deps: OrchestrationDeps, input: z.infer<typeof recordFailureInputSchema>): Promise<void> {
+  const feature = await deps.store.getFeature(input.featureId);
+  if (!feature || isTerminalFeatureStatus(feature.status)) return;
+  const reason = describeStateError(input.error);
+  try {
+    await deps.store.transitionFeature(input.featureId, { to: 'failed', reason });
+  } catch (error) {
+    if (!(error instanceof IllegalTransitionError || error instanceof StaleStatusError)) throw error;
+  }
+  deps.logger.error('feature failed', { featureId: input.featureId, reason });
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryFeatureStore } from '../../lambdas/adapters/memory/memory-feature-store.js';
+import type { FeatureStore } from '../../lambdas/ports/feature-store.js';
+import type { Workflow } from '../../lambdas/ports/workflow.js';
+import { awaitDependencies, releaseReadyTasks, type OrchestrationDeps } from '../../lambdas/use-cases/orchestration.js';
+import { buildNewFeature, featureRequestSchema } from '../../lambdas/core/new-feature.js';
+import { ids, ManualClock, silentLogger } from '../support/fixtures.js';
+
+/** Every store call yields to the event loop a random number of times, so concurrent use cases interleave. */
+function jittery(store: FeatureStore, random: () => number): FeatureStore {
+  return new Proxy(store, {
+    get(target, prop: keyof FeatureStore) {
+      const value = target[prop];
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        for (let i = Math.floor(random() * 4); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+class TokenLedger implements Pick<Workflow, 'sendTaskSuccess'> {
+  readonly sent = new Map<string, unknown[]>();
+  async sendTaskSuccess(token: string, output: unknown) {
+    const previous = this.sent.get(token) ?? [];
+    this.sent.set(token, [...previous, output]);
+    return previous.length === 0;
+  }
+}
+
+function seeded(seed: number) {
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+}
+
+describe('dependency release under races', () => {
+  it('never misses a dependency finishing while its dependent registers, and releases each token once', async () => {
+    for (let round = 0; round < 200; round++) {
+      const clock = new ManualClock();
+      const memory = new MemoryFeatureStore({ clock, ids });
+      const store = jittery(memory, seeded(round + 1));
+      const ledger = new TokenLedger();
+      const deps: OrchestrationDeps = {
+        store,
+        workflow: ledger as unknown as Workflow,
+        logger: silentLogger(),
+        scheduling: { policy: 'priority', capacity: { code: 4, test: 4, review: 4, conflict: 4 } },
+      };
+      const request = featureRequestSchema.parse({
+        title: 'race',
+        description: 'race',
+        tasks: [{ id: 'dep', title: 'dep' }, { id: 'other', title: 'other' }, { id: 'child', title: 'child', dependsOn: ['dep', 'other'] }],
+      });
+      const { feature, tasks } = buildNewFeature(request, { id: `feat_${ids.ulid()}`, now: clock.now().toISOString(), defaults: { repo: 'r', baseBranch: 'main' } });
+      await memory.createFeature({ feature, tasks });
+      for (const to of ['planning', 'running'] as const) await memory.transitionFeature(feature.id, { to });
+      for (const id of ['dep', 'other']) {
+        for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, id, { to });
+      }
+      await memory.transitionTask(feature.id, 'other', { to: 'succeeded' });
+
+      // The dependency finishes (and runs its scheduler pass) while the child registers its token.
+      const finishDependency = (async () => {
+        await store.transitionTask(feature.id, 'dep', { to: 'succeeded' });
+        await releaseReadyTasks(deps, feature.id);
+      })();
+      const register = awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: `token-${round}` });
+      // A second scheduler pass racing both, as a concurrent worker would run.
+      const extraPass = releaseReadyTasks(deps, feature.id);
+      await Promise.all([finishDependency, register, extraPass]);
+
+      expect(ledger.sent.get(`token-${round}`), `round ${round}`).toEqual([{ action: 'run', agentType: 'code' }]);
+      expect((await memory.getTask(feature.id, 'child'))?.status).toBe('queued');
+    }
+  });
+
+  it('skips a dependent whose dependency failed, once, even when registered late', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryFeatureStore({ clock, ids });
+    const ledger = new TokenLedger();
+    const deps: OrchestrationDeps = {
+      store,
+      workflow: ledger as unknown as Workflow,
+      logger: silentLogger(),
+      scheduling: { policy: 'priority', capacity: { code: 1, test: 1, review: 1, conflict: 1 } },
+    };
+    const request = featureRequestSchema.parse({
+      title: 't',
+      description: 'd',
+      tasks: [{ id: 'dep', title: 'dep' }, { id: 'child', title: 'child', dependsOn: ['dep'] }],
+    });
+    const { feature, tasks } = buildNewFeature(request, { id: `feat_${ids.ulid()}`, now: clock.now().toISOString(), defaults: { repo: 'r', baseBranch: 'main' } });
+    await store.createFeature({ feature, tasks });
+    for (const to of ['planning', 'running'] as const) await store.transitionFeature(feature.id, { to });
+    await store.transitionTask(feature.id, 'dep', { to: 'failed', reason: 'boom' });
+
+    await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'late' });
+    await releaseReadyTasks(deps, feature.id);
+
+    expect(ledger.sent.get('late')).toEqual([{ action: 'skip', reason: 'dependency dep failed' }]);
+    expect(await store.getTask(feature.id, 'child')).toMatchObject({ status: 'skipped', statusReason: 'dependency dep failed' });
+  });
+});
