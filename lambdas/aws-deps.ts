@@ -6,7 +6,10 @@ import { createDocumentClient } from './adapters/dynamodb/dynamodb-client.js';
 import { DynamoDbFeatureStore } from './adapters/dynamodb/dynamodb-feature-store.js';
 import { SfnWorkflow } from './adapters/sfn/sfn-workflow.js';
 import { createDefaultAgentSelector } from './agents/sleep-agent.js';
-import { apiConfigSchema, loadConfig, orchestrationConfigSchema } from './config.js';
+import { createPowertoolsMetrics } from './adapters/powertools-metrics.js';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { apiConfigSchema, loadConfig, orchestrationConfigSchema, webhookConfigSchema } from './config.js';
+import type { WebhookRouteDeps } from './http/routes/webhook-route.js';
 import type { ApiDeps } from './http/routes/feature-routes.js';
 import type { OrchestrationDeps } from './use-cases/orchestration.js';
 import type { WorkerDeps } from './use-cases/run-task.js';
@@ -51,6 +54,7 @@ export function buildAwsOrchestrationDeps(env: Env = process.env, serviceName = 
     // Task-token calls (SendTaskSuccess/Failure/Heartbeat) need no state machine ARN.
     workflow: workflowFor('arn:aws:states:::stateMachine:unused'),
     logger: new Logger({ serviceName }),
+    metrics: createPowertoolsMetrics(serviceName),
     scheduling: {
       policy: config.DSF_SCHEDULING_POLICY,
       capacity: { code: 4, test: 2, review: 2, conflict: 1, ...config.DSF_AGENT_CONCURRENCY },
@@ -64,5 +68,18 @@ export function buildAwsWorkerDeps(env: Env = process.env): WorkerDeps {
     ...buildAwsOrchestrationDeps(env, 'dsf-agent-worker'),
     selectAgent: createDefaultAgentSelector({ heartbeatEveryMs: config.DSF_HEARTBEAT_EVERY_MS }),
     attemptTimeoutMs: config.DSF_ATTEMPT_TIMEOUT_MS,
+  };
+}
+
+export function buildAwsWebhookDeps(env: Env = process.env): WebhookRouteDeps {
+  const config = loadConfig(webhookConfigSchema, env);
+  return {
+    ...buildAwsApiDeps(env),
+    logger: new Logger({ serviceName: 'dsf-webhook' }),
+    metrics: createPowertoolsMetrics('dsf-webhook'),
+    triggerLabel: config.DSF_TRIGGER_LABEL,
+    deliveryTtlSeconds: config.DSF_DELIVERY_TTL_SECONDS,
+    // Cached for five minutes per container, so a rotated secret takes effect without a deploy.
+    webhookSecret: async () => (await getSecret<string>(config.DSF_WEBHOOK_SECRET_ID, { maxAge: 300 })) ?? undefined,
   };
 }

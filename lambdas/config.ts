@@ -58,3 +58,11 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
   }
   return parsed.data;
 }
+
+/** Configuration of the GitHub webhook function. */
+export const webhookConfigSchema = apiConfigSchema.extend({
+  /** Name or ARN of the Secrets Manager secret that holds the webhook secret (never the secret itself). */
+  DSF_WEBHOOK_SECRET_ID: z.string().min(1),
+  DSF_TRIGGER_LABEL: z.string().min(1).max(50).default('dsf'),
+  DSF_DELIVERY_TTL_SECONDS: z.coerce.number().int().min(3600).default(7 * 24 * 3600),
+});

@@ -10,6 +10,7 @@ import { createUlidIdSource } from '../lambdas/adapters/ulid-id-source.js';
 import { createDocumentClient, ensureTable } from '../lambdas/adapters/dynamodb/dynamodb-client.js';
 import { DynamoDbFeatureStore } from '../lambdas/adapters/dynamodb/dynamodb-feature-store.js';
 import { featureRoutes, type ApiDeps } from '../lambdas/http/routes/feature-routes.js';
+import { createGithubWebhookHandler } from '../lambdas/http/routes/webhook-route.js';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
 import { createDefaultAgentSelector } from '../lambdas/agents/sleep-agent.js';
@@ -50,6 +51,8 @@ export interface LocalRuntimeOptions {
   readonly retryIntervalOverrides?: LocalWorkflowOptions['retryIntervalOverrides'];
   /** Restart the executions of unfinished features found in the store (default true). */
   readonly resume?: boolean;
+  /** Secret GitHub signs webhook deliveries with (default: DSF_WEBHOOK_SECRET); without it the webhook route answers 503. */
+  readonly webhookSecret?: string;
   /** Sees the DynamoDB client before use (the benchmark counts writes with a middleware). */
   readonly instrumentDynamoDb?: (client: ReturnType<typeof createDocumentClient>) => void;
 }
@@ -161,7 +164,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       defaults: { repo: process.env['DSF_DEFAULT_REPO'] ?? 'demo', baseBranch: process.env['DSF_DEFAULT_BASE_BRANCH'] ?? 'main' },
       idempotencyTtlSeconds: 24 * 3600,
     };
-    const server = createApiGatewayServer(featureRoutes.map((route) => ({ routeKey: route.routeKey, handler: route.create(apiDeps) })));
+    const webhookSecret = options.webhookSecret ?? process.env['DSF_WEBHOOK_SECRET'];
+    const server = createApiGatewayServer([
+      ...featureRoutes.map((route) => ({ routeKey: route.routeKey, handler: route.create(apiDeps) })),
+      {
+        routeKey: 'POST /webhooks/github',
+        handler: createGithubWebhookHandler({
+          ...apiDeps,
+          triggerLabel: process.env['DSF_TRIGGER_LABEL'] ?? 'dsf',
+          deliveryTtlSeconds: 7 * 24 * 3600,
+          webhookSecret: async () => webhookSecret,
+        }),
+      },
+    ]);
     resources.server = server;
     await new Promise<void>((done, fail) => {
       server.once('error', fail);

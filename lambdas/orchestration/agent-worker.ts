@@ -35,6 +35,7 @@ export function createAgentWorkerHandler(deps: WorkerDeps) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
+    deps.metrics?.flush();
     return { batchItemFailures };
   };
 }

@@ -37,7 +37,7 @@ export interface StepFunctionDefinition {
 }
 
 /** Every function the state machine invokes, in one table shared by the local runtime and the CDK stack. */
-export const stepFunctions: readonly StepFunctionDefinition[] = [
+const definitions: readonly StepFunctionDefinition[] = [
   {
     substitution: 'PlanFunctionArn',
     entry: 'plan-feature',
@@ -81,3 +81,18 @@ export const stepFunctions: readonly StepFunctionDefinition[] = [
     },
   },
 ];
+
+/** Each step flushes its metrics once per invocation, whatever the outcome. */
+export const stepFunctions: readonly StepFunctionDefinition[] = definitions.map((definition) => ({
+  ...definition,
+  create: (deps) => {
+    const handle = definition.create(deps);
+    return async (payload) => {
+      try {
+        return await handle(payload);
+      } finally {
+        deps.metrics?.flush();
+      }
+    };
+  },
+}));

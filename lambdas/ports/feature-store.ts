@@ -65,6 +65,13 @@ export interface FeatureStore {
    */
   savePlan(featureId: string, tasks: readonly Task[]): Promise<Feature>;
   appendNote(featureId: string, note: NoteInput): Promise<FeatureEvent>;
+  /**
+   * Records a webhook delivery id until `expiresAt`. Returns false when it was
+   * already recorded (a redelivery), so each delivery is acted on once.
+   */
+  claimDelivery(deliveryId: string, expiresAt: Date): Promise<boolean>;
+  /** Forgets a claimed delivery whose handling failed, so its redelivery is handled. */
+  releaseDelivery(deliveryId: string): Promise<void>;
   /** Oldest first, strictly after the event id `after` when given. */
   listEvents(featureId: string, query?: { after?: string; limit?: number }): Promise<FeatureEvent[]>;
 }

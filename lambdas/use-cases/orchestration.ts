@@ -7,13 +7,16 @@ import { isTerminalTaskStatus, type Task } from '../core/task.js';
 import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
 import type { FeatureStore } from '../ports/feature-store.js';
 import type { AppLogger } from '../ports/logger.js';
-import type { Workflow } from '../ports/workflow.js';
+import { featureIdFromExecutionName, type Workflow } from '../ports/workflow.js';
+import { metricNames, noMetrics, type AppMetrics } from '../ports/metrics.js';
 
 export interface OrchestrationDeps {
   readonly store: FeatureStore;
   readonly workflow: Workflow;
   readonly logger: AppLogger;
   readonly scheduling: { readonly policy: SchedulingPolicy; readonly capacity: AgentCapacity };
+  /** EMF on AWS; nothing locally unless given. */
+  readonly metrics?: AppMetrics;
 }
 
 /** What AwaitDependencies resumes with; the state machine routes on it. */
@@ -34,7 +37,20 @@ export const gateInputSchema = z.object({
   outcomes: z.array(z.object({ taskId: z.string(), outcome: z.enum(['succeeded', 'skipped', 'failed']) })),
 });
 export const featureRefSchema = z.object({ featureId: z.string().min(1) });
-export const recordFailureInputSchema = featureRefSchema.extend({ error: stateErrorSchema.optional() });
+/**
+ * From the state machine's own Catch: `{featureId, error}`. From the EventBridge rule on
+ * executions that ended FAILED/TIMED_OUT/ABORTED: `{executionName, error: {Error: status}}`.
+ */
+export const recordFailureInputSchema = z
+  .object({ featureId: z.string().min(1).optional(), executionName: z.string().min(1).optional(), error: stateErrorSchema.optional() })
+  .transform((input, ctx) => {
+    const featureId = input.featureId ?? (input.executionName ? featureIdFromExecutionName(input.executionName) : undefined);
+    if (!featureId) {
+      ctx.addIssue({ code: 'custom', message: 'needs featureId or an executionName made by executionNameForFeature' });
+      return z.NEVER;
+    }
+    return { featureId, error: input.error };
+  });
 
 const MAX_REASON = 1_000;
 
@@ -57,7 +73,10 @@ async function requireFeature(store: FeatureStore, featureId: string): Promise<F
  */
 export async function planStep(deps: OrchestrationDeps, featureId: string): Promise<{ taskIds: string[] }> {
   let feature = await requireFeature(deps.store, featureId);
-  if (feature.status === 'queued') feature = await deps.store.transitionFeature(featureId, { to: 'planning', expectedFrom: 'queued' });
+  if (feature.status === 'queued') {
+    feature = await deps.store.transitionFeature(featureId, { to: 'planning', expectedFrom: 'queued' });
+    (deps.metrics ?? noMetrics).add(metricNames.featuresStarted, 'Count', 1);
+  }
   if (feature.status === 'planning') {
     if (feature.taskIds.length === 0) {
       const { tasks } = buildNewFeature(
@@ -199,6 +218,7 @@ export async function gateStep(
   if (unfinished.length > 0) {
     const reason = `tasks did not succeed: ${unfinished.map((o) => `${o.taskId} (${o.outcome})`).join(', ')}`.slice(0, MAX_REASON);
     await deps.store.transitionFeature(input.featureId, { to: 'failed', expectedFrom: 'running', reason });
+    (deps.metrics ?? noMetrics).add(metricNames.featuresFailed, 'Count', 1);
     return { next: 'failed' };
   }
   await deps.store.transitionFeature(input.featureId, { to: 'gating', expectedFrom: 'running' });
@@ -210,15 +230,19 @@ export async function pullRequestStep(deps: OrchestrationDeps, featureId: string
   const feature = await requireFeature(deps.store, featureId);
   if (feature.status !== 'gating') return;
   await deps.store.transitionFeature(featureId, { to: 'pr_open', expectedFrom: 'gating' });
+  (deps.metrics ?? noMetrics).add(metricNames.featuresSucceeded, 'Count', 1);
 }
 
 /** RecordFailure state: whatever broke, the feature ends with a recorded status. */
-export async function recordFailure(deps: OrchestrationDeps, input: z.infer<typeof recordFailureInputSchema>): Promise<void> {
+export async function recordFailure(deps: OrchestrationDeps, input: z.output<typeof recordFailureInputSchema>): Promise<void> {
   const feature = await deps.store.getFeature(input.featureId);
   if (!feature || isTerminalFeatureStatus(feature.status)) return;
+  // A cancelled execution is stopped on purpose; the cancel already recorded the status.
+  if (input.error?.Error === 'ABORTED' || input.error?.Error === 'DSF.Cancelled') return;
   const reason = describeStateError(input.error);
   try {
     await deps.store.transitionFeature(input.featureId, { to: 'failed', reason });
+    (deps.metrics ?? noMetrics).add(metricNames.featuresFailed, 'Count', 1);
   } catch (error) {
     if (!(error instanceof IllegalTransitionError || error instanceof StaleStatusError)) throw error;
   }

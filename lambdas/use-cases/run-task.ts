@@ -3,6 +3,7 @@ import type { Task } from '../core/task.js';
 import { IllegalTransitionError, StaleStatusError } from '../core/errors.js';
 import { AgentError, type AgentSelector } from '../ports/agent.js';
 import { releaseReadyTasks, type OrchestrationDeps } from './orchestration.js';
+import { metricNames, noMetrics } from '../ports/metrics.js';
 
 /** The body Dispatch sends to an agent queue. */
 export const taskMessageSchema = z.strictObject({
@@ -81,6 +82,9 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   }
 
   const attempt = running.attempts;
+  const startedAt = Date.now();
+  const metrics = deps.metrics ?? noMetrics;
+  const recordDuration = () => metrics.add(metricNames.taskDuration, 'Milliseconds', Date.now() - startedAt, { AgentType: running.agentType });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('attempt timed out')), deps.attemptTimeoutMs);
   let cancelled = false;
@@ -112,6 +116,7 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
       return 'ignored';
     }
     await deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary });
+    recordDuration();
     deps.logger.info('task succeeded', { ...log, attempt });
     await releaseReadyTasks(deps, featureId);
     return 'succeeded';
@@ -122,6 +127,8 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
       return 'ignored';
     }
     const reason = error instanceof Error ? error.message.slice(0, 1_000) : 'agent failed';
+    recordDuration();
+    metrics.add(metricNames.agentErrors, 'Count', 1, { AgentType: running.agentType });
     if (error instanceof AgentError && error.retryable) {
       if (await settle({ to: 'queued', reason })) await deps.workflow.sendTaskFailure(taskToken, { error: 'Agent.Retryable', cause: reason });
       deps.logger.warn('task attempt failed, will retry', { ...log, attempt, reason });

@@ -305,6 +305,29 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
       });
     });
 
+    describe('webhook deliveries', () => {
+      it('claims a delivery id once until it expires', async () => {
+        const expiresAt = new Date(clock.now().getTime() + 10_000);
+
+        const first = await store.claimDelivery('delivery-1', expiresAt);
+        const again = await store.claimDelivery('delivery-1', expiresAt);
+        const other = await store.claimDelivery('delivery-2', expiresAt);
+        clock.advance(20_000);
+        const afterExpiry = await store.claimDelivery('delivery-1', new Date(clock.now().getTime() + 10_000));
+
+        expect([first, again, other, afterExpiry]).toEqual([true, false, true, true]);
+      });
+
+      it('lets a released delivery be claimed again', async () => {
+        const expiresAt = new Date(clock.now().getTime() + 10_000);
+        await store.claimDelivery('delivery-3', expiresAt);
+
+        await store.releaseDelivery('delivery-3');
+
+        expect(await store.claimDelivery('delivery-3', expiresAt)).toBe(true);
+      });
+    });
+
     describe('listFeatures', () => {
       it('pages newest first and ends without a cursor', async () => {
         const made = [];

@@ -1,7 +1,9 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -223,6 +225,30 @@ export class DynamoDbFeatureStore implements FeatureStore {
         ],
       };
     });
+  }
+
+  async claimDelivery(deliveryId: string, expiresAt: Date): Promise<boolean> {
+    const now = Math.floor(this.deps.clock.now().getTime() / 1000);
+    try {
+      await this.deps.client.send(
+        new PutCommand({
+          TableName: this.deps.tableName,
+          Item: { ...keys.delivery(deliveryId), [tableDesign.ttlAttribute]: Math.floor(expiresAt.getTime() / 1000) },
+          // An expired record may linger until TTL deletes it; it no longer counts.
+          ConditionExpression: 'attribute_not_exists(PK) OR #expiresAt < :now',
+          ExpressionAttributeNames: { '#expiresAt': tableDesign.ttlAttribute },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    await this.deps.client.send(new DeleteCommand({ TableName: this.deps.tableName, Key: keys.delivery(deliveryId) }));
   }
 
   async appendNote(featureId: string, note: NoteInput): Promise<FeatureEvent> {

@@ -10,6 +10,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | task        | FEATURE#<id>       | TASK#<taskId>    |          |             |
  * | event       | FEATURE#<id>       | EVENT#<ULID>     |          |             |
  * | idempotency | IDEMPOTENCY#<key>  | IDEMPOTENCY      |          |             |
+ * | delivery    | DELIVERY#<id>      | DELIVERY         |          |             |
  *
  * GSI1 lists features newest first. It puts all features in one partition:
  * fine at feature rates (a few per minute), to be sharded by month if that changes.
@@ -28,6 +29,7 @@ export const keys = {
   task: (featureId: string, taskId: string) => ({ PK: `FEATURE#${featureId}`, SK: `TASK#${taskId}` }),
   event: (featureId: string, eventId: string) => ({ PK: `FEATURE#${featureId}`, SK: `EVENT#${eventId}` }),
   idempotency: (key: string) => ({ PK: `IDEMPOTENCY#${key}`, SK: 'IDEMPOTENCY' }),
+  delivery: (id: string) => ({ PK: `DELIVERY#${id}`, SK: 'DELIVERY' }),
 } as const;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {

@@ -33,6 +33,7 @@ interface StoredFeature {
  */
 export class MemoryFeatureStore implements FeatureStore {
   private readonly features = new Map<string, StoredFeature>();
+  private readonly deliveries = new Map<string, number>();
   private readonly idempotency = new Map<string, { fingerprint: string; featureId: string; expiresAt: number }>();
 
   constructor(private readonly deps: { clock: Clock; ids: IdSource }) {}
@@ -135,6 +136,17 @@ export class MemoryFeatureStore implements FeatureStore {
     for (const task of tasks) stored.tasks.set(task.id, structuredClone(task));
     stored.events.push(event);
     return structuredClone(next);
+  }
+
+  async claimDelivery(deliveryId: string, expiresAt: Date): Promise<boolean> {
+    const held = this.deliveries.get(deliveryId);
+    if (held !== undefined && held > this.deps.clock.now().getTime()) return false;
+    this.deliveries.set(deliveryId, expiresAt.getTime());
+    return true;
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    this.deliveries.delete(deliveryId);
   }
 
   async appendNote(featureId: string, note: NoteInput): Promise<FeatureEvent> {
