@@ -20,7 +20,16 @@ const retrierSchema = z.looseObject({
   BackoffRate: z.number().optional(),
 });
 const catcherSchema = z.looseObject({ ErrorEquals: z.array(z.string()).min(1), Next: z.string() });
-const choiceRuleSchema = z.looseObject({ Next: z.string(), Variable: z.string().optional(), StringEquals: z.string().optional() });
+const comparisonSchema = z.looseObject({ Variable: z.string().optional(), StringEquals: z.string().optional(), IsPresent: z.boolean().optional() });
+const choiceRuleSchema = comparisonSchema.extend({ Next: z.string(), And: z.array(comparisonSchema).optional() });
+
+/** The string comparison of a rule, whether bare or guarded as And[IsPresent, StringEquals]. */
+function comparisonOf(rule: z.infer<typeof choiceRuleSchema>) {
+  const parts = rule.And ?? [rule];
+  const comparison = parts.find((part) => part.StringEquals !== undefined);
+  const guarded = parts.some((part) => part.IsPresent === true && part.Variable === comparison?.Variable);
+  return { variable: comparison?.Variable, value: comparison?.StringEquals, guarded };
+}
 
 interface State {
   Type: string;
@@ -204,14 +213,18 @@ describe('feature.asl.json', () => {
   it('routes every agent type to a dispatch on its own queue', () => {
     const routeTask = allStates(definition).find(({ name }) => name === 'RouteTask');
     expect(routeTask?.state.Type).toBe('Choice');
-    const routes = (routeTask!.state.Choices ?? []).filter((rule) => rule.Variable === '$.release.agentType');
+    const rules = routeTask!.state.Choices ?? [];
+    // An absent field must fall through to Default, not fail the execution with an uncatchable States.Runtime.
+    expect(rules.map((rule) => comparisonOf(rule).guarded)).toEqual(rules.map(() => true));
+    const routes = rules.filter((rule) => comparisonOf(rule).variable === '$.release.agentType');
 
-    expect(routes.map((rule) => rule.StringEquals).sort()).toEqual([...agentTypes].sort());
+    expect(routes.map((rule) => comparisonOf(rule).value).sort()).toEqual([...agentTypes].sort());
     for (const rule of routes) {
+      const value = comparisonOf(rule).value!;
       const target = routeTask!.scope.States[rule.Next];
-      const queue = `\${${rule.StringEquals![0]!.toUpperCase()}${rule.StringEquals!.slice(1)}QueueUrl}`;
-      expect({ route: rule.StringEquals, resource: target?.Resource, queue: target?.Parameters?.QueueUrl }).toEqual({
-        route: rule.StringEquals,
+      const queue = `\${${value[0]!.toUpperCase()}${value.slice(1)}QueueUrl}`;
+      expect({ route: value, resource: target?.Resource, queue: target?.Parameters?.QueueUrl }).toEqual({
+        route: value,
         resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
         queue,
       });
