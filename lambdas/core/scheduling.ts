@@ -1,4 +1,5 @@
 import type { AgentType, Task, TaskStatus } from './task.js';
+import { topologicalOrder } from './task-graph.js';
 
 /**
  * How ready tasks compete for agents when there are more ready tasks than free agents.
@@ -106,24 +107,5 @@ function isEnded(status: TaskStatus): boolean {
  */
 export function priorityOrder(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 'estimatedSeconds'>[]): string[] {
   const paths = longestRemainingPaths(tasks);
-  const position = new Map(tasks.map((task, index) => [task.id, index]));
-  const remaining = new Map(tasks.map((task) => [task.id, new Set(task.dependsOn).size]));
-  const dependents = new Map<string, string[]>();
-  for (const task of tasks) for (const dep of new Set(task.dependsOn)) dependents.set(dep, [...(dependents.get(dep) ?? []), task.id]);
-  const byPriority = (a: string, b: string) => paths.get(b)! - paths.get(a)! || position.get(a)! - position.get(b)!;
-  const ready = tasks.filter((task) => remaining.get(task.id) === 0).map((task) => task.id).sort(byPriority);
-  const order: string[] = [];
-  while (ready.length > 0) {
-    const id = ready.shift()!;
-    order.push(id);
-    for (const dependent of dependents.get(id) ?? []) {
-      const left = remaining.get(dependent)! - 1;
-      remaining.set(dependent, left);
-      if (left === 0) {
-        ready.push(dependent);
-        ready.sort(byPriority);
-      }
-    }
-  }
-  return order;
+  return topologicalOrder(tasks, (a, b) => paths.get(b)! - paths.get(a)!);
 }

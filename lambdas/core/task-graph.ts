@@ -7,10 +7,11 @@ export interface GraphNode {
 
 /**
  * Checks that a set of tasks forms a DAG the orchestrator can run and returns
- * the ids in a topological order (dependencies first, ties kept in input order
- * so plans stay readable). Throws InvalidPlanError naming the offending entry.
+ * the ids in a topological order: dependencies first; among tasks ready at the
+ * same point, `before` decides (default: input order, so plans stay readable).
+ * Throws InvalidPlanError naming the offending entry.
  */
-export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
+export function topologicalOrder(nodes: readonly GraphNode[], before?: (a: string, b: string) => number): string[] {
   const indexById = new Map<string, number>();
   nodes.forEach((node, index) => {
     if (indexById.has(node.id)) {
@@ -33,8 +34,9 @@ export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
     remaining.set(node.id, unique.size);
   });
 
-  // Kahn's algorithm; the ready list is kept sorted by input position for a stable order.
-  const ready = nodes.filter((n) => remaining.get(n.id) === 0).map((n) => n.id);
+  // Kahn's algorithm; the ready list is kept sorted, ties broken by input position for a stable order.
+  const compare = (a: string, b: string) => (before?.(a, b) ?? 0) || indexById.get(a)! - indexById.get(b)!;
+  const ready = nodes.filter((n) => remaining.get(n.id) === 0).map((n) => n.id).sort(compare);
   const order: string[] = [];
   while (ready.length > 0) {
     const id = ready.shift()!;
@@ -44,7 +46,7 @@ export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
       remaining.set(dependent, left);
       if (left === 0) {
         ready.push(dependent);
-        ready.sort((a, b) => indexById.get(a)! - indexById.get(b)!);
+        ready.sort(compare);
       }
     }
   }

@@ -79,3 +79,15 @@ describe('request fingerprint', () => {
     expect(fingerprint(a)).not.toBe(fingerprint(c));
   });
 });
+
+describe('priorityOrder', () => {
+  it('starts the longest remaining path first among ready tasks, dependencies still first', async () => {
+    const { priorityOrder } = await import('../../lambdas/core/scheduling.js');
+    const order = priorityOrder([
+      { id: 'short', dependsOn: [], estimatedSeconds: 1 },
+      { id: 'long-head', dependsOn: [], estimatedSeconds: 1 },
+      { id: 'long-tail', dependsOn: ['long-head'], estimatedSeconds: 10 },
+    ]);
+    expect(order).toEqual(['long-head', 'long-tail', 'short']);
+  });
+});

@@ -36,6 +36,24 @@ function seeded(seed: number) {
   };
 }
 
+/** A running feature with the given plan, on a memory store, as the scheduler finds it mid-execution. */
+async function runningFeature(store: FeatureStore, memory: MemoryFeatureStore, clock: ManualClock, tasks: unknown[]) {
+  const request = featureRequestSchema.parse({ title: 't', description: 'd', tasks });
+  const built = buildNewFeature(request, { id: `feat_${ids.ulid()}`, now: clock.now().toISOString(), defaults: { repo: 'r', baseBranch: 'main' } });
+  await memory.createFeature(built);
+  for (const to of ['planning', 'running'] as const) await memory.transitionFeature(built.feature.id, { to });
+  return built.feature;
+}
+
+function orchestration(store: FeatureStore, ledger: TokenLedger, agents: number): OrchestrationDeps {
+  return {
+    store,
+    workflow: ledger as unknown as Workflow,
+    logger: silentLogger(),
+    scheduling: { policy: 'priority', capacity: { code: agents, test: agents, review: agents, conflict: agents } },
+  };
+}
+
 describe('dependency release under races', () => {
   it('never misses a dependency finishing while its dependent registers, and releases each token once', async () => {
     for (let round = 0; round < 200; round++) {
@@ -43,20 +61,12 @@ describe('dependency release under races', () => {
       const memory = new MemoryFeatureStore({ clock, ids });
       const store = jittery(memory, seeded(round + 1));
       const ledger = new TokenLedger();
-      const deps: OrchestrationDeps = {
-        store,
-        workflow: ledger as unknown as Workflow,
-        logger: silentLogger(),
-        scheduling: { policy: 'priority', capacity: { code: 4, test: 4, review: 4, conflict: 4 } },
-      };
-      const request = featureRequestSchema.parse({
-        title: 'race',
-        description: 'race',
-        tasks: [{ id: 'dep', title: 'dep' }, { id: 'other', title: 'other' }, { id: 'child', title: 'child', dependsOn: ['dep', 'other'] }],
-      });
-      const { feature, tasks } = buildNewFeature(request, { id: `feat_${ids.ulid()}`, now: clock.now().toISOString(), defaults: { repo: 'r', baseBranch: 'main' } });
-      await memory.createFeature({ feature, tasks });
-      for (const to of ['planning', 'running'] as const) await memory.transitionFeature(feature.id, { to });
+      const deps = orchestration(store, ledger, 4);
+      const feature = await runningFeature(store, memory, clock, [
+        { id: 'dep', title: 'dep' },
+        { id: 'other', title: 'other' },
+        { id: 'child', title: 'child', dependsOn: ['dep', 'other'] },
+      ]);
       for (const id of ['dep', 'other']) {
         for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, id, { to });
       }
@@ -81,20 +91,11 @@ describe('dependency release under races', () => {
     const clock = new ManualClock();
     const store = new MemoryFeatureStore({ clock, ids });
     const ledger = new TokenLedger();
-    const deps: OrchestrationDeps = {
-      store,
-      workflow: ledger as unknown as Workflow,
-      logger: silentLogger(),
-      scheduling: { policy: 'priority', capacity: { code: 1, test: 1, review: 1, conflict: 1 } },
-    };
-    const request = featureRequestSchema.parse({
-      title: 't',
-      description: 'd',
-      tasks: [{ id: 'dep', title: 'dep' }, { id: 'child', title: 'child', dependsOn: ['dep'] }],
-    });
-    const { feature, tasks } = buildNewFeature(request, { id: `feat_${ids.ulid()}`, now: clock.now().toISOString(), defaults: { repo: 'r', baseBranch: 'main' } });
-    await store.createFeature({ feature, tasks });
-    for (const to of ['planning', 'running'] as const) await store.transitionFeature(feature.id, { to });
+    const deps = orchestration(store, ledger, 1);
+    const feature = await runningFeature(store, store, clock, [
+      { id: 'dep', title: 'dep' },
+      { id: 'child', title: 'child', dependsOn: ['dep'] },
+    ]);
     await store.transitionTask(feature.id, 'dep', { to: 'failed', reason: 'boom' });
 
     await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'late' });
