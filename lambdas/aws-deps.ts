@@ -29,8 +29,8 @@ function storeFrom(config: { TABLE_NAME: string; DSF_DYNAMODB_ENDPOINT?: string 
   return { ids, store: new DynamoDbFeatureStore({ client, tableName: config.TABLE_NAME, clock: systemClock, ids }) };
 }
 
-/** The Step Functions client finds the state machine's ARN in the task token itself; only the API needs the ARN. */
-const workflowFor = (stateMachineArn: string) => new SfnWorkflow({ client: new SFNClient({}), stateMachineArn });
+/** Task-token calls need no state machine ARN (the token identifies the execution); only the API starts and stops executions. */
+const workflowFor = (stateMachineArn?: string) => new SfnWorkflow({ client: new SFNClient({}), ...(stateMachineArn ? { stateMachineArn } : {}) });
 
 export function buildAwsApiDeps(env: Env = process.env): ApiDeps {
   const config = loadConfig(apiConfigSchema, env);
@@ -51,8 +51,7 @@ export function buildAwsOrchestrationDeps(env: Env = process.env, serviceName = 
   const { store } = storeFrom(config);
   return {
     store,
-    // Task-token calls (SendTaskSuccess/Failure/Heartbeat) need no state machine ARN.
-    workflow: workflowFor('arn:aws:states:::stateMachine:unused'),
+    workflow: workflowFor(),
     logger: new Logger({ serviceName }),
     metrics: createPowertoolsMetrics(serviceName),
     scheduling: {

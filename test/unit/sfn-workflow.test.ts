@@ -402,3 +402,19 @@ describe('releasing a token that is no longer valid', () => {
     });
   }
 });
+
+describe('SfnWorkflow without a state machine ARN', () => {
+  it('completes task tokens but refuses to start executions', async () => {
+    const { SFNClient: Client, SendTaskSuccessCommand: Success } = await import('@aws-sdk/client-sfn');
+    const { mockClient: mock } = await import('aws-sdk-client-mock');
+    const sfn = mock(Client);
+    sfn.on(Success).resolves({});
+    const workflow = new SfnWorkflow({ client: new Client({ region: 'us-east-1' }) });
+    try {
+      expect(await workflow.sendTaskSuccess('token', { ok: true })).toBe(true);
+      await expect(workflow.startExecution('feature-x', {})).rejects.toThrow(/without a state machine ARN/);
+    } finally {
+      sfn.restore();
+    }
+  });
+});

@@ -58,20 +58,30 @@ const isStaleToken = (error: unknown): boolean =>
 /** The Workflow port on AWS Step Functions (Standard workflows). */
 export class SfnWorkflow implements Workflow {
   private readonly client: SFNClient;
-  private readonly stateMachineArn: string;
-  private readonly executionArnPrefix: string;
+  private readonly stateMachine: { arn: string; executionArnPrefix: string } | undefined;
 
-  constructor(deps: { client: SFNClient; stateMachineArn: string }) {
+  /**
+   * `stateMachineArn` is needed to start, describe and stop executions. The state machine's own
+   * functions only complete task tokens, and cannot be given it: the state machine's definition
+   * names them, so their environment naming it would be a circular dependency.
+   */
+  constructor(deps: { client: SFNClient; stateMachineArn?: string }) {
     this.client = deps.client;
-    this.stateMachineArn = deps.stateMachineArn;
-    this.executionArnPrefix = executionArnPrefix(deps.stateMachineArn);
+    this.stateMachine = deps.stateMachineArn
+      ? { arn: deps.stateMachineArn, executionArnPrefix: executionArnPrefix(deps.stateMachineArn) }
+      : undefined;
+  }
+
+  private requireStateMachine(): { arn: string; executionArnPrefix: string } {
+    if (!this.stateMachine) throw new Error('this SfnWorkflow was built without a state machine ARN: it can only complete task tokens');
+    return this.stateMachine;
   }
 
   async startExecution(name: string, input: Record<string, unknown>): Promise<{ name: string; alreadyStarted: boolean }> {
     try {
       // A Standard workflow started again with the same name and input while it runs returns the
       // running execution, so a redelivered start is not told apart from a fresh one here.
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.requireStateMachine().arn, name, input: JSON.stringify(input) }));
       return { name, alreadyStarted: false };
     } catch (error) {
       // Same name with a different input, or an execution of that name that has closed: names
@@ -156,6 +166,6 @@ export class SfnWorkflow implements Workflow {
   }
 
   private executionArn(name: string): string {
-    return `${this.executionArnPrefix}${name}`;
+    return `${this.requireStateMachine().executionArnPrefix}${name}`;
   }
 }
