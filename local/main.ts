@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { loadConfig, ConfigError } from '../lambdas/config.js';
 import { startLocalRuntime } from './runtime.js';
 
+// The SDK versions are pinned and known to run on Node 20; its notice about future releases needing
+// Node 22 would otherwise open every `npm start`. The engines field and LOCAL-STACK.md track it.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 const localConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().default('127.0.0.1'),
