@@ -7,6 +7,8 @@ declare module 'vitest' {
   }
 }
 
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 /** One DynamoDB Local (in memory) for the whole run; each test file makes its own table. */
 export default async function setup(project: TestProject) {
   const dynamo = await startDynamoDbLocal();
