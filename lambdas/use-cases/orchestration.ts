@@ -137,41 +137,71 @@ export async function awaitDependencies(
   throw new StaleStatusError('task', `${featureId}/${taskId}`, 'a stable status', 'changing');
 }
 
+/** Scheduler passes in flight in this process, per deps and feature, for coalescing. */
+const passesInFlight = new WeakMap<OrchestrationDeps, Map<string, { done: Promise<void>; again: boolean }>>();
+
 /**
  * The scheduler pass: releases waiting tasks whose dependencies all succeeded,
  * by priority, up to the free agent capacity; skips those whose dependency
  * failed (and, transitively, theirs). Each release is a conditional write on the
  * version the decision was made from, so a token is sent at most once per winner.
+ *
+ * Passes for one feature are coalesced within a process: a trigger that arrives
+ * while a pass runs asks for one more pass after it, instead of a pass of its
+ * own. The caller still waits for a pass that starts after its own write, which
+ * is what keeps release race-free; a burst of N triggers costs about two passes,
+ * not N (a plan of 500 tasks registers 500 tokens at once).
  */
-export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string): Promise<{ released: number; skipped: number }> {
-  let released = 0;
-  let skipped = 0;
+export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string): Promise<void> {
+  let byFeature = passesInFlight.get(deps);
+  if (!byFeature) passesInFlight.set(deps, (byFeature = new Map()));
+  const inFlight = byFeature.get(featureId);
+  if (inFlight) {
+    inFlight.again = true;
+    return inFlight.done;
+  }
+  const entry = { done: Promise.resolve(), again: false };
+  const features = byFeature;
+  entry.done = (async () => {
+    try {
+      do {
+        entry.again = false;
+        await schedulerPass(deps, featureId);
+      } while (entry.again);
+    } finally {
+      features.delete(featureId);
+    }
+  })();
+  features.set(featureId, entry);
+  return entry.done;
+}
+
+async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promise<void> {
   for (let pass = 0; pass < 100; pass++) {
     const feature = await deps.store.getFeature(featureId);
-    if (!feature || feature.status !== 'running') break;
+    if (!feature || feature.status !== 'running') return;
     const tasks = await deps.store.listTasks(featureId);
     const decision = decideReleases(tasks, deps.scheduling);
-    if (decision.run.length === 0 && decision.skip.length === 0) break;
+    if (decision.run.length === 0 && decision.skip.length === 0) return;
     const byId = new Map(tasks.map((task) => [task.id, task]));
     let lostRace = false;
     for (const { taskId, reason } of decision.skip) {
       const task = byId.get(taskId)!;
       if (await claim(deps, task, { to: 'skipped', reason })) {
-        skipped++;
         await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'skip', reason } satisfies Release);
       } else lostRace = true;
     }
-    for (const taskId of decision.run) {
-      const task = byId.get(taskId)!;
-      if (await claim(deps, task, { to: 'queued' })) {
-        released++;
-        await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'run', agentType: task.agentType } satisfies Release);
-      } else lostRace = true;
-    }
+    await Promise.all(
+      decision.run.map(async (taskId) => {
+        const task = byId.get(taskId)!;
+        if (await claim(deps, task, { to: 'queued' })) {
+          await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'run', agentType: task.agentType } satisfies Release);
+        } else lostRace = true;
+      }),
+    );
     // Skips can unblock more skips (a chain of dependents); a lost race means another pass decided too.
-    if (decision.skip.length === 0 && !lostRace) break;
+    if (decision.skip.length === 0 && !lostRace) return;
   }
-  return { released, skipped };
 }
 
 async function claim(deps: OrchestrationDeps, task: Task, transition: { to: 'queued' | 'skipped'; reason?: string }): Promise<boolean> {

@@ -201,13 +201,16 @@ describe('feature.asl.json', () => {
     }
   });
 
-  it('passes only ids into each Map iteration, at most 40 at a time', () => {
+  it('passes only ids into each Map iteration, run as Standard children so every task can wait at once', () => {
     expect(maps.map(({ name }) => name)).toEqual(['RunTasks']);
     const { state } = maps[0]!;
 
     expect(Object.keys(state.ItemSelector ?? {}).sort()).toEqual(['featureId.$', 'taskId.$']);
-    expect(state.MaxConcurrency).toBeGreaterThanOrEqual(1);
-    expect(state.MaxConcurrency).toBeLessThanOrEqual(40);
+    // Inline Maps run at most 40 iterations; a waiting iteration holds its place, so larger plans
+    // would starve free agents. Distributed Map children must be STANDARD to wait for task tokens.
+    expect((state.ItemProcessor as { ProcessorConfig?: unknown } | undefined)?.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(state.MaxConcurrency).toBeGreaterThanOrEqual(500);
+    expect(state.MaxConcurrency).toBeLessThanOrEqual(10_000);
   });
 
   it('routes every agent type to a dispatch on its own queue', () => {

@@ -13,7 +13,7 @@ function jittery(store: FeatureStore, random: () => number): FeatureStore {
       const value = target[prop];
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
-        for (let i = Math.floor(random() * 4); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
+        for (let i = Math.floor(random() * 8); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -72,15 +72,16 @@ describe('dependency release under races', () => {
       }
       await memory.transitionTask(feature.id, 'other', { to: 'succeeded' });
 
+      // A pass already under way when the writes below happen, as a concurrent worker's would be.
+      const earlyPass = releaseReadyTasks(deps, feature.id);
       // The dependency finishes (and runs its scheduler pass) while the child registers its token.
       const finishDependency = (async () => {
         await store.transitionTask(feature.id, 'dep', { to: 'succeeded' });
         await releaseReadyTasks(deps, feature.id);
       })();
       const register = awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: `token-${round}` });
-      // A second scheduler pass racing both, as a concurrent worker would run.
       const extraPass = releaseReadyTasks(deps, feature.id);
-      await Promise.all([finishDependency, register, extraPass]);
+      await Promise.all([earlyPass, finishDependency, register, extraPass]);
 
       expect(ledger.sent.get(`token-${round}`), `round ${round}`).toEqual([{ action: 'run', agentType: 'code' }]);
       expect((await memory.getTask(feature.id, 'child'))?.status).toBe('queued');
@@ -103,5 +104,41 @@ describe('dependency release under races', () => {
 
     expect(ledger.sent.get('late')).toEqual([{ action: 'skip', reason: 'dependency dep failed' }]);
     expect(await store.getTask(feature.id, 'child')).toMatchObject({ status: 'skipped', statusReason: 'dependency dep failed' });
+  });
+
+  it('runs one more pass for a trigger that arrives while a pass is already reading', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let reads = 0;
+    // The first pass reads its snapshot, then stalls until the dependency has finished.
+    const store = new Proxy(memory, {
+      get(target, prop: keyof FeatureStore) {
+        if (prop !== 'listTasks') return typeof target[prop] === 'function' ? (target[prop] as (...a: unknown[]) => unknown).bind(target) : target[prop];
+        return async (featureId: string) => {
+          const snapshot = await target.listTasks(featureId);
+          if (reads++ === 0) await gate;
+          return snapshot;
+        };
+      },
+    }) as FeatureStore;
+    const ledger = new TokenLedger();
+    const deps = orchestration(store, ledger, 2);
+    const feature = await runningFeature(store, memory, clock, [
+      { id: 'dep', title: 'dep' },
+      { id: 'child', title: 'child', dependsOn: ['dep'] },
+    ]);
+    for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, 'dep', { to });
+    await memory.transitionTask(feature.id, 'child', { to: 'waiting', waitToken: 'child-token' });
+
+    const stalePass = releaseReadyTasks(deps, feature.id);
+    await new Promise((resolve) => setImmediate(resolve));
+    await memory.transitionTask(feature.id, 'dep', { to: 'succeeded' });
+    const trigger = releaseReadyTasks(deps, feature.id);
+    openGate();
+    await Promise.all([stalePass, trigger]);
+
+    expect(ledger.sent.get('child-token')).toEqual([{ action: 'run', agentType: 'code' }]);
   });
 });
