@@ -48,7 +48,7 @@ export const sleepSpecSchema = z.strictObject({
 });
 export type SleepSpec = z.infer<typeof sleepSpecSchema>;
 
-/** Task ids are short slugs unique within their feature; they end up in branch names `dsf/<feature>/<task>`. */
+/** Task ids are short slugs unique within their feature; they end up in branch names `dsf/tasks/<feature>/<task>`. */
 export const taskIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'must be 1-48 lowercase letters, digits or dashes, starting with a letter or digit');

@@ -6,6 +6,7 @@ import { featureRequestSchema } from '../../lambdas/core/new-feature.js';
 import { planFeature, type PlannedTaskWithKind } from '../../lambdas/core/planner.js';
 import { taskStatuses, type Task } from '../../lambdas/core/task.js';
 import { createApiClient, type ApiClient, type FeatureDetail, type TaskSummary } from './api-client.js';
+import { registerRepoCommands } from './repo-commands.js';
 
 /** Everything the CLI touches outside itself, so tests drive it without spawning a process or opening a socket. */
 export interface CliIo {
@@ -211,6 +212,7 @@ export function createProgram(io: CliIo): Command {
       io.stdout(formatPlan(tasks));
     });
 
+  registerRepoCommands(program, { ...io, baseUrl: (command) => client(command).baseUrl });
   return program;
 }
 

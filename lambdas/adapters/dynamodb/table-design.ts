@@ -11,6 +11,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | event       | FEATURE#<id>       | EVENT#<ULID>     |          |             |
  * | idempotency | IDEMPOTENCY#<key>  | IDEMPOTENCY      |          |             |
  * | delivery    | DELIVERY#<id>      | DELIVERY         |          |             |
+ * | lock        | LOCK#<name>        | LOCK             |          |             |
+ * | pull req.   | REPO#<repo>        | PR#<0000000042>  |          |             |
+ * | PR counter  | REPO#<repo>        | PR_COUNTER       |          |             |
+ * | open PR     | REPO#<repo>        | OPEN_PR#<base>#<head> (while that PR is open) |
  *
  * GSI1 lists features newest first. It puts all features in one partition:
  * fine at feature rates (a few per minute), to be sharded by month if that changes.
@@ -30,6 +34,12 @@ export const keys = {
   event: (featureId: string, eventId: string) => ({ PK: `FEATURE#${featureId}`, SK: `EVENT#${eventId}` }),
   idempotency: (key: string) => ({ PK: `IDEMPOTENCY#${key}`, SK: 'IDEMPOTENCY' }),
   delivery: (id: string) => ({ PK: `DELIVERY#${id}`, SK: 'DELIVERY' }),
+  lock: (name: string) => ({ PK: `LOCK#${name}`, SK: 'LOCK' }),
+  /** Zero-padded so pull requests sort by number. */
+  pullRequest: (repo: string, number: number) => ({ PK: `REPO#${repo}`, SK: `PR#${String(number).padStart(10, '0')}` }),
+  pullRequestCounter: (repo: string) => ({ PK: `REPO#${repo}`, SK: 'PR_COUNTER' }),
+  /** Exists exactly while a pull request for (base, head) is open: what makes opening idempotent. '#' is not allowed in branch names. */
+  openPullRequest: (repo: string, base: string, head: string) => ({ PK: `REPO#${repo}`, SK: `OPEN_PR#${base}#${head}` }),
 } as const;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
