@@ -267,8 +267,8 @@ export async function pullRequestStep(deps: OrchestrationDeps, featureId: string
 export async function recordFailure(deps: OrchestrationDeps, input: z.output<typeof recordFailureInputSchema>): Promise<void> {
   const feature = await deps.store.getFeature(input.featureId);
   if (!feature || isTerminalFeatureStatus(feature.status)) return;
-  // A cancelled execution is stopped on purpose; the cancel already recorded the status.
-  if (input.error?.Error === 'ABORTED' || input.error?.Error === 'DSF.Cancelled') return;
+  // A cancel records `cancelled` before it stops the execution, so its ABORTED event finds a terminal
+  // status above and changes nothing; an execution stopped any other way is recorded as failed.
   const reason = describeStateError(input.error);
   try {
     await deps.store.transitionFeature(input.featureId, { to: 'failed', reason });
