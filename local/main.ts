@@ -29,30 +29,33 @@ async function main(): Promise<void> {
     throw error;
   }
   const dataDir = resolve(config.DSF_DATA_DIR);
-  const runtime = await startLocalRuntime({
+  // Signals are handled from the start: a SIGTERM during start-up waits for it, then stops cleanly.
+  let stopping = false;
+  const starting = startLocalRuntime({
     dataDir,
     inMemory: config.DSF_IN_MEMORY === '1',
     port: config.PORT,
     host: config.HOST,
     logger,
   });
-  logger.info('DSF is running', { url: runtime.url, dataDir, try: `curl ${runtime.url}/features` });
-
-  let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    runtime.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown failed', { error: error as Error });
-        process.exit(1);
-      },
-    );
+    starting
+      .then((started) => started.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown failed', { error: error as Error });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const runtime = await starting;
+  logger.info('DSF is running', { url: runtime.url, dashboard: `${runtime.url}/`, dataDir, try: `curl ${runtime.url}/features` });
 }
 
 main().catch((error: unknown) => {

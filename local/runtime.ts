@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,9 @@ import { createDocumentClient, ensureTable } from '../lambdas/adapters/dynamodb/
 import { DynamoDbFeatureStore } from '../lambdas/adapters/dynamodb/dynamodb-feature-store.js';
 import { featureRoutes, type ApiDeps } from '../lambdas/http/routes/feature-routes.js';
 import { createGithubWebhookHandler } from '../lambdas/http/routes/webhook-route.js';
+import { repoRoutes } from '../lambdas/http/routes/repo-routes.js';
+import { DynamoDbPullRequestStore } from '../lambdas/adapters/dynamodb/dynamodb-pull-request-store.js';
+import { LocalGitHost } from '../lambdas/adapters/local-git/local-git-host.js';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
 import { createDefaultAgentSelector } from '../lambdas/agents/sleep-agent.js';
@@ -20,6 +23,7 @@ import type { AgentCapacity, SchedulingPolicy } from '../lambdas/core/scheduling
 import { recordFailure, type OrchestrationDeps } from '../lambdas/use-cases/orchestration.js';
 import type { FeatureStore } from '../lambdas/ports/feature-store.js';
 import { createApiGatewayServer } from './api-gateway-server.js';
+import { createDashboardServer, type DashboardServer } from './dashboard-server.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { LocalWorkflow, type LocalWorkflowOptions } from './workflow/local-workflow.js';
 import { startLocalQueues, type LocalQueues } from './queues/local-queues.js';
@@ -55,6 +59,8 @@ export interface LocalRuntimeOptions {
   readonly webhookSecret?: string;
   /** Sees the DynamoDB client before use (the benchmark counts writes with a middleware). */
   readonly instrumentDynamoDb?: (client: ReturnType<typeof createDocumentClient>) => void;
+  /** The web UI and its event stream (see local/dashboard-server.ts); defaults serve dashboard/dist. */
+  readonly dashboard?: { readonly staticDir?: string; readonly pollEveryMs?: number; readonly heartbeatEveryMs?: number };
 }
 
 export interface LocalRuntime {
@@ -75,13 +81,22 @@ export const DEFAULT_AGENT_CONCURRENCY: AgentCapacity = { code: 4, test: 2, revi
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const logger = options.logger ?? new Logger({ serviceName: 'dsf-local' });
-  const resources: { dynamo?: DynamoDbLocal; server?: Server; queues?: LocalQueues; workflow?: LocalWorkflow; sources: SqsEventSource[] } = {
+  const resources: {
+    dynamo?: DynamoDbLocal;
+    server?: Server;
+    dashboard?: DashboardServer;
+    queues?: LocalQueues;
+    workflow?: LocalWorkflow;
+    sources: SqsEventSource[];
+  } = {
     sources: [],
   };
   let client: ReturnType<typeof createDocumentClient> | undefined;
 
   const stop = async () => {
     const { server } = resources;
+    // Event streams end first and cleanly, before the sockets are dropped and the store goes away.
+    await resources.dashboard?.close();
     if (server) {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
@@ -106,6 +121,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await ensureTable(client, tableName);
     const ids = createUlidIdSource();
     const store = new DynamoDbFeatureStore({ client, tableName, clock: systemClock, ids });
+    // The embedded git host: bare repositories under the data directory, pull requests in the table.
+    const gitHost = new LocalGitHost({
+      dataDir: options.dataDir,
+      pullRequests: new DynamoDbPullRequestStore({ client, tableName, clock: systemClock, ids }),
+    });
 
     const capacity: AgentCapacity = { ...DEFAULT_AGENT_CONCURRENCY, ...options.agentConcurrency };
     const attemptTimeoutMs = options.attemptTimeoutMs ?? 15 * 60_000;
@@ -165,8 +185,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       idempotencyTtlSeconds: 24 * 3600,
     };
     const webhookSecret = options.webhookSecret ?? process.env['DSF_WEBHOOK_SECRET'];
-    const server = createApiGatewayServer([
+    const api = createApiGatewayServer([
       ...featureRoutes.map((route) => ({ routeKey: route.routeKey, handler: route.create(apiDeps) })),
+      ...repoRoutes.map((route) => ({ routeKey: route.routeKey, handler: route.create({ logger, repositories: gitHost }) })),
       {
         routeKey: 'POST /webhooks/github',
         handler: createGithubWebhookHandler({
@@ -177,6 +198,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         }),
       },
     ]);
+    // --- Dashboard (issue 9): the web UI's static files and the SSE event stream answer first;
+    // every other request goes to the API exactly as before. `api` never listens itself.
+    const dashboard = createDashboardServer({ store, logger, ...options.dashboard });
+    resources.dashboard = dashboard;
+    const server = createServer((req, res) => {
+      if (!dashboard.handle(req, res)) api.emit('request', req, res);
+    });
+    // --- end dashboard
     resources.server = server;
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
