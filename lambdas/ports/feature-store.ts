@@ -56,7 +56,13 @@ export interface FeatureStore {
   /** Tasks in the feature's topological order. */
   listTasks(featureId: string): Promise<Task[]>;
   transitionFeature(id: string, transition: FeatureTransition): Promise<Feature>;
-  transitionTask(featureId: string, taskId: string, transition: TaskTransition): Promise<Task>;
+  /**
+   * `current`, when given, is the task exactly as the caller just read it from this store: the
+   * write is tried against it first, saving a read (a stale one only costs the retry it would anyway).
+   */
+  transitionTask(featureId: string, taskId: string, transition: TaskTransition, options?: { current?: Task }): Promise<Task>;
+  /** The feature and its tasks (in topological order) in one read; undefined for an unknown feature. */
+  getFeatureWithTasks(featureId: string): Promise<{ feature: Feature; tasks: Task[] } | undefined>;
   /** Replaces the callback token of a task that is still waiting (a retried wait mints a new token). */
   replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task>;
   /**

@@ -178,9 +178,9 @@ export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: stri
 
 async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promise<void> {
   for (let pass = 0; pass < 100; pass++) {
-    const feature = await deps.store.getFeature(featureId);
-    if (!feature || feature.status !== 'running') return;
-    const tasks = await deps.store.listTasks(featureId);
+    const snapshot = await deps.store.getFeatureWithTasks(featureId);
+    if (!snapshot || snapshot.feature.status !== 'running') return;
+    const { tasks } = snapshot;
     const decision = decideReleases(tasks, deps.scheduling);
     if (decision.run.length === 0 && decision.skip.length === 0) return;
     const byId = new Map(tasks.map((task) => [task.id, task]));
@@ -206,7 +206,7 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promis
 
 async function claim(deps: OrchestrationDeps, task: Task, transition: { to: 'queued' | 'skipped'; reason?: string }): Promise<boolean> {
   try {
-    await deps.store.transitionTask(task.featureId, task.id, { ...transition, expectedFrom: 'waiting', expectedVersion: task.version });
+    await deps.store.transitionTask(task.featureId, task.id, { ...transition, expectedFrom: 'waiting', expectedVersion: task.version }, { current: task });
     return true;
   } catch (error) {
     if (error instanceof StaleStatusError || error instanceof IllegalTransitionError) return false;

@@ -66,13 +66,14 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   try {
     let current = task;
     if (current.status !== 'queued') {
-      current = await deps.store.transitionTask(featureId, taskId, {
-        to: 'queued',
-        expectedVersion: current.version,
-        reason: current.status === 'running' ? 'previous attempt abandoned' : 'dispatched',
-      });
+      current = await deps.store.transitionTask(
+        featureId,
+        taskId,
+        { to: 'queued', expectedVersion: current.version, reason: current.status === 'running' ? 'previous attempt abandoned' : 'dispatched' },
+        { current },
+      );
     }
-    running = await deps.store.transitionTask(featureId, taskId, { to: 'running', expectedVersion: current.version, countAttempt: true });
+    running = await deps.store.transitionTask(featureId, taskId, { to: 'running', expectedVersion: current.version, countAttempt: true }, { current });
   } catch (error) {
     if (isRace(error)) {
       deps.logger.info('task already claimed by another delivery', log);
@@ -101,7 +102,7 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
 
   const settle = async (transition: Parameters<WorkerDeps['store']['transitionTask']>[2]): Promise<boolean> => {
     try {
-      await deps.store.transitionTask(featureId, taskId, { ...transition, expectedAttempts: attempt });
+      await deps.store.transitionTask(featureId, taskId, { ...transition, expectedAttempts: attempt }, { current: running });
       return true;
     } catch (error) {
       if (isRace(error)) return false;

@@ -276,6 +276,27 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
         await expect(store.replaceWaitToken(feature.id, 'endpoint', 'token-3')).rejects.toBeInstanceOf(StaleStatusError);
       });
 
+      it('reads a feature with its tasks in one call', async () => {
+        const { feature, tasks } = await created();
+
+        expect(await store.getFeatureWithTasks(feature.id)).toEqual({ feature, tasks });
+        expect(await store.getFeatureWithTasks('feat_01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeUndefined();
+      });
+
+      it('writes against a caller\'s copy of a task, and against a fresh read when the copy is stale', async () => {
+        const { feature, tasks } = await created();
+        const stale = tasks[0]!;
+        const queued = await store.transitionTask(feature.id, 'endpoint', { to: 'queued' }, { current: stale });
+
+        const running = await store.transitionTask(feature.id, 'endpoint', { to: 'running', countAttempt: true }, { current: stale });
+
+        expect(queued).toMatchObject({ status: 'queued', version: 1 });
+        expect(running).toMatchObject({ status: 'running', version: 2, attempts: 1 });
+        expect(await store.getTask(feature.id, 'endpoint')).toEqual(running);
+        const statusEvents = (await store.listEvents(feature.id)).filter((e) => e.type === 'task.status');
+        expect(statusEvents).toHaveLength(2);
+      });
+
       it('refuses a task write against a stale version or attempt', async () => {
         const { feature } = await created();
         const queued = await store.transitionTask(feature.id, 'endpoint', { to: 'queued' });

@@ -155,14 +155,42 @@ export class DynamoDbFeatureStore implements FeatureStore {
   }
 
   async listTasks(featureId: string): Promise<Task[]> {
-    const feature = await this.getFeature(featureId);
-    if (!feature) return [];
-    const items = await this.queryAll(featureId, 'TASK#');
-    const byId = new Map(items.map((item) => taskSchema.parse(item)).map((task) => [task.id, task]));
-    return feature.taskIds.flatMap((id) => {
-      const task = byId.get(id);
-      return task ? [task] : [];
-    });
+    return (await this.getFeatureWithTasks(featureId))?.tasks ?? [];
+  }
+
+  /** One query: the feature item (SK `FEATURE`) and its tasks (`TASK#…`) sort next to each other; events sort before. */
+  async getFeatureWithTasks(featureId: string): Promise<{ feature: Feature; tasks: Task[] } | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.client.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :feature AND :tasksEnd',
+          ExpressionAttributeValues: { ':pk': keys.feature(featureId).PK, ':feature': 'FEATURE', ':tasksEnd': 'TASK$' },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    const featureItem = items.find((item) => item['SK'] === 'FEATURE');
+    if (!featureItem) return undefined;
+    const feature = featureSchema.parse(featureItem);
+    const byId = new Map(
+      items
+        .filter((item) => typeof item['SK'] === 'string' && item['SK'].startsWith('TASK#'))
+        .map((item) => taskSchema.parse(item))
+        .map((task) => [task.id, task]),
+    );
+    return {
+      feature,
+      tasks: feature.taskIds.flatMap((id) => {
+        const task = byId.get(id);
+        return task ? [task] : [];
+      }),
+    };
   }
 
   async transitionFeature(id: string, transition: FeatureTransition): Promise<Feature> {
@@ -180,9 +208,24 @@ export class DynamoDbFeatureStore implements FeatureStore {
     });
   }
 
-  async transitionTask(featureId: string, taskId: string, transition: TaskTransition): Promise<Task> {
+  async transitionTask(featureId: string, taskId: string, transition: TaskTransition, options: { current?: Task } = {}): Promise<Task> {
     const qualifiedId = `${featureId}/${taskId}`;
+    let hint = options.current?.featureId === featureId && options.current.id === taskId ? options.current : undefined;
     return this.optimisticWrite('task', qualifiedId, async () => {
+      const snapshot = hint;
+      hint = undefined;
+      if (snapshot) {
+        // A refusal decided on the caller's copy is only trusted once confirmed on a fresh read.
+        try {
+          const { next, event } = applyTaskTransition(snapshot, transition, this.context());
+          return {
+            result: next,
+            items: [this.versionedPut({ ...next, ...keys.task(featureId, taskId) }, snapshot.version), this.eventPut(event)],
+          };
+        } catch {
+          // fall through to a fresh read
+        }
+      }
       const current = await this.getTask(featureId, taskId);
       if (!current) throw new NotFoundError('task', qualifiedId);
       const { next, event } = applyTaskTransition(current, transition, this.context());
@@ -307,25 +350,6 @@ export class DynamoDbFeatureStore implements FeatureStore {
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
     return events;
-  }
-
-  private async queryAll(featureId: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.deps.client.send(
-        new QueryCommand({
-          TableName: this.deps.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.feature(featureId).PK, ':prefix': prefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
-    return items;
   }
 
   /** Re-reads and re-decides on every lost race: the loser then sees the winner's status and is refused by the rules. */

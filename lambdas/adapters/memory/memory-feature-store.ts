@@ -91,6 +91,11 @@ export class MemoryFeatureStore implements FeatureStore {
     return task ? structuredClone(task) : undefined;
   }
 
+  async getFeatureWithTasks(featureId: string): Promise<{ feature: Feature; tasks: Task[] } | undefined> {
+    const feature = await this.getFeature(featureId);
+    return feature ? { feature, tasks: await this.listTasks(featureId) } : undefined;
+  }
+
   async listTasks(featureId: string): Promise<Task[]> {
     const stored = this.features.get(featureId);
     if (!stored) return [];
