@@ -94,7 +94,19 @@ export interface SubmitResult {
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-export function createApiClient(options: ApiClientOptions) {
+export type JsonRequest = <S extends z.ZodType>(
+  method: 'GET' | 'POST',
+  path: string,
+  schema: S,
+  init?: { body?: unknown; headers?: Record<string, string> },
+) => Promise<{ data: z.output<S>; response: Response }>;
+
+/**
+ * The one way the CLI talks to the API: JSON in and out, every answer parsed
+ * with its schema, problem+json turned into a one-line ApiError, a refused
+ * connection into ConnectionError. Every client of the CLI builds on it.
+ */
+export function createJsonRequest(options: ApiClientOptions): { baseUrl: string; request: JsonRequest } {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
 
   async function request<S extends z.ZodType>(
@@ -135,6 +147,12 @@ export function createApiClient(options: ApiClientOptions) {
     }
     return { data: parsed.data, response };
   }
+
+  return { baseUrl, request };
+}
+
+export function createApiClient(options: ApiClientOptions) {
+  const { baseUrl, request } = createJsonRequest(options);
 
   const featurePath = (id: string) => `/features/${encodeURIComponent(id)}`;
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { repositorySummarySchema, type RepositorySummary } from '../../lambdas/ports/git-host.js';
-import { ApiError, ConnectionError, problemSchema, UnexpectedResponseError, type Problem } from './api-client.js';
+import { createJsonRequest } from './api-client.js';
 
 export interface RepoCommandsDeps {
   readonly fetch: typeof fetch;
@@ -62,52 +62,11 @@ function absoluteSource(source: string, cwd: string): string {
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export function createRepoApiClient(options: { baseUrl: string; fetch: typeof fetch }) {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-
-  async function request<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>> {
-    let response: Response;
-    try {
-      response = await options.fetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          accept: 'application/json, application/problem+json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw new ConnectionError(baseUrl, { cause: error });
-    }
-    const text = await response.text();
-    if (!response.ok) throw apiError(response, text);
-    let parsed;
-    try {
-      parsed = schema.safeParse(JSON.parse(text));
-    } catch (error) {
-      throw new UnexpectedResponseError(`unexpected response from ${method} ${path}: not JSON`, { cause: error });
-    }
-    if (!parsed.success) throw new UnexpectedResponseError(`unexpected response from ${method} ${path}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    return parsed.data;
-  }
-
+  const { baseUrl, request } = createJsonRequest(options);
   return {
     baseUrl,
-    addRepository: (name: string, source: string): Promise<RepositorySummary> => request('POST', '/repos', repositorySummarySchema, { name, source }),
-    listRepositories: async (): Promise<RepositorySummary[]> => (await request('GET', '/repos', repositoryListSchema)).items,
+    addRepository: async (name: string, source: string): Promise<RepositorySummary> =>
+      (await request('POST', '/repos', repositorySummarySchema, { body: { name, source } })).data,
+    listRepositories: async (): Promise<RepositorySummary[]> => (await request('GET', '/repos', repositoryListSchema)).data.items,
   };
-}
-
-/** The same one-line message the feature commands give for a problem+json answer. */
-function apiError(response: Response, text: string): ApiError {
-  let problem: Problem | undefined;
-  try {
-    const parsed = problemSchema.safeParse(JSON.parse(text));
-    if (parsed.success) problem = parsed.data;
-  } catch {
-    // Not JSON: fall back to the status line.
-  }
-  if (!problem) return new ApiError(response.status, undefined, `${response.status} ${response.statusText || 'HTTP error'}`.trim());
-  const fields = problem.errors?.map((error) => `${error.pointer || '(body)'}: ${error.detail}`).join('; ');
-  const explanation = fields || problem.detail;
-  return new ApiError(response.status, problem, `${problem.status} ${problem.title}${explanation ? `: ${explanation}` : ''}`);
 }
