@@ -96,3 +96,12 @@ export function apiHandler(logger: Logger, handle: (event: ApiEvent) => Promise<
     .use(problemJsonErrors(logger))
     .handler(async (event) => handle(event)) as unknown as ApiHandler;
 }
+
+/** One API route: its API Gateway route key, the Lambda entry folder under lambdas/, and the handler factory. */
+export interface RouteDefinition<Deps> {
+  /** API Gateway route key, e.g. `GET /features/{id}`. */
+  readonly routeKey: string;
+  /** Folder of the Lambda entry under lambdas/ (the CDK stack builds one function per route it deploys). */
+  readonly entry: string;
+  readonly create: (deps: Deps) => ApiHandler;
+}

@@ -10,7 +10,7 @@ import {
   submitFeature,
   type FeatureUseCaseDeps,
 } from '../../use-cases/features.js';
-import { apiHandler, header, json, parseJsonBody, parseQuery, type ApiEvent, type ApiHandler } from '../api-handler.js';
+import { apiHandler, header, json, parseJsonBody, parseQuery, type ApiEvent, type ApiHandler, type RouteDefinition } from '../api-handler.js';
 import { HttpError } from '../problem.js';
 
 export interface ApiDeps extends FeatureUseCaseDeps {
@@ -97,16 +97,8 @@ export function createCancelFeatureHandler(deps: ApiDeps): ApiHandler {
   });
 }
 
-export interface RouteDefinition {
-  /** API Gateway route key, e.g. `GET /features/{id}`. */
-  readonly routeKey: string;
-  /** Folder of the Lambda entry under lambdas/ (the CDK stack builds one function per route). */
-  readonly entry: string;
-  readonly create: (deps: ApiDeps) => ApiHandler;
-}
-
 /** Every API route, in one table shared by the local server and the CDK stack. */
-export const featureRoutes: readonly RouteDefinition[] = [
+export const featureRoutes: readonly RouteDefinition<ApiDeps>[] = [
   { routeKey: 'POST /features', entry: 'submit-feature', create: createSubmitFeatureHandler },
   { routeKey: 'GET /features', entry: 'list-features', create: createListFeaturesHandler },
   { routeKey: 'GET /features/{id}', entry: 'get-feature', create: createGetFeatureHandler },

@@ -7,7 +7,7 @@ import {
   RepoNotFoundError,
 } from '../../ports/git-host.js';
 import { addRepository, addRepositoryRequestSchema, listRepositories, type RepositoryUseCaseDeps } from '../../use-cases/repositories.js';
-import { apiHandler, json, parseJsonBody, parseQuery, type ApiEvent, type ApiHandler, type ApiResult } from '../api-handler.js';
+import { apiHandler, json, parseJsonBody, parseQuery, type ApiEvent, type ApiHandler, type ApiResult, type RouteDefinition } from '../api-handler.js';
 import { HttpError } from '../problem.js';
 
 export interface RepoApiDeps extends RepositoryUseCaseDeps {
@@ -71,20 +71,11 @@ export function createListRepositoriesHandler(deps: RepoApiDeps): ApiHandler {
   );
 }
 
-export interface RepoRouteDefinition {
-  /** API Gateway route key. */
-  readonly routeKey: string;
-  /**
-   * Name of the entry, as in featureRoutes. There is no Lambda for these: on AWS
-   * the repositories are those the GitHub App is installed on, so only the local
-   * runtime serves this table.
-   */
-  readonly entry: string;
-  readonly create: (deps: RepoApiDeps) => ApiHandler;
-}
-
-/** The repository routes of the local runtime: import a repository into the local git host, list them. */
-export const repoRoutes: readonly RepoRouteDefinition[] = [
+/**
+ * The repository routes of the local runtime: import a repository into the local git host, list them.
+ * No Lambda serves these: on AWS the repositories are those the GitHub App is installed on.
+ */
+export const repoRoutes: readonly RouteDefinition<RepoApiDeps>[] = [
   { routeKey: 'POST /repos', entry: 'add-repository', create: createAddRepositoryHandler },
   { routeKey: 'GET /repos', entry: 'list-repositories', create: createListRepositoriesHandler },
 ];
