@@ -54,8 +54,7 @@ export interface FeatureDetail extends Feature {
 }
 
 export async function getFeatureDetail(deps: Pick<FeatureUseCaseDeps, 'store'>, id: string): Promise<FeatureDetail> {
-  const feature = await requireFeature(deps.store, id);
-  const tasks = await deps.store.listTasks(id);
+  const { feature, tasks } = await requireFeatureWithTasks(deps.store, id);
   return { ...feature, taskSummary: summarizeTasks(tasks) };
 }
 
@@ -81,8 +80,7 @@ export function toPublicTask(task: Task): PublicTask {
 }
 
 export async function listFeatureTasks(deps: Pick<FeatureUseCaseDeps, 'store'>, id: string): Promise<PublicTask[]> {
-  await requireFeature(deps.store, id);
-  return (await deps.store.listTasks(id)).map(toPublicTask);
+  return (await requireFeatureWithTasks(deps.store, id)).tasks.map(toPublicTask);
 }
 
 export async function listFeatureEvents(
@@ -117,6 +115,12 @@ export async function cancelFeature(
     }
   }
   return feature;
+}
+
+async function requireFeatureWithTasks(store: FeatureStore, id: string): Promise<{ feature: Feature; tasks: Task[] }> {
+  const found = await store.getFeatureWithTasks(id);
+  if (!found) throw new NotFoundError('feature', id);
+  return found;
 }
 
 async function requireFeature(store: FeatureStore, id: string): Promise<Feature> {

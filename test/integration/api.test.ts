@@ -290,7 +290,7 @@ describe('routing and internal errors', () => {
   it('answers 500 without leaking internals when the store fails', async () => {
     const failing = new Proxy(store, {
       get: (target, prop: keyof FeatureStore) =>
-        prop === 'getFeature'
+        prop === 'getFeature' || prop === 'getFeatureWithTasks'
           ? async () => {
               throw new Error('connection string postgres://admin:hunter2@db at Object.<anonymous> (/src/store.ts:12)');
             }
