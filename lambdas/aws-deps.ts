@@ -13,6 +13,8 @@ import type { WebhookRouteDeps } from './http/routes/webhook-route.js';
 import type { ApiDeps } from './http/routes/feature-routes.js';
 import type { OrchestrationDeps } from './use-cases/orchestration.js';
 import type { WorkerDeps } from './use-cases/run-task.js';
+import type { z } from 'zod';
+import { defaultAgentCapacity } from './core/scheduling.js';
 
 /**
  * Dependencies of the Lambda functions on AWS, built once per cold start from
@@ -33,10 +35,13 @@ function storeFrom(config: { TABLE_NAME: string; DSF_DYNAMODB_ENDPOINT?: string 
 const workflowFor = (stateMachineArn?: string) => new SfnWorkflow({ client: new SFNClient({}), ...(stateMachineArn ? { stateMachineArn } : {}) });
 
 export function buildAwsApiDeps(env: Env = process.env): ApiDeps {
-  const config = loadConfig(apiConfigSchema, env);
+  return apiDepsFrom(loadConfig(apiConfigSchema, env), 'dsf-api');
+}
+
+function apiDepsFrom(config: z.output<typeof apiConfigSchema>, serviceName: string): ApiDeps {
   const { ids, store } = storeFrom(config);
   return {
-    logger: new Logger({ serviceName: 'dsf-api' }),
+    logger: new Logger({ serviceName }),
     clock: systemClock,
     ids,
     store,
@@ -46,8 +51,11 @@ export function buildAwsApiDeps(env: Env = process.env): ApiDeps {
   };
 }
 
-export function buildAwsOrchestrationDeps(env: Env = process.env, serviceName = 'dsf-orchestrator'): OrchestrationDeps {
-  const config = loadConfig(orchestrationConfigSchema, env);
+export function buildAwsOrchestrationDeps(env: Env = process.env): OrchestrationDeps {
+  return orchestrationDepsFrom(loadConfig(orchestrationConfigSchema, env), 'dsf-orchestrator');
+}
+
+function orchestrationDepsFrom(config: z.output<typeof orchestrationConfigSchema>, serviceName: string): OrchestrationDeps {
   const { store } = storeFrom(config);
   return {
     store,
@@ -56,7 +64,7 @@ export function buildAwsOrchestrationDeps(env: Env = process.env, serviceName = 
     metrics: createPowertoolsMetrics(serviceName),
     scheduling: {
       policy: config.DSF_SCHEDULING_POLICY,
-      capacity: { code: 4, test: 2, review: 2, conflict: 1, ...config.DSF_AGENT_CONCURRENCY },
+      capacity: { ...defaultAgentCapacity, ...config.DSF_AGENT_CONCURRENCY },
     },
   };
 }
@@ -64,7 +72,7 @@ export function buildAwsOrchestrationDeps(env: Env = process.env, serviceName = 
 export function buildAwsWorkerDeps(env: Env = process.env): WorkerDeps {
   const config = loadConfig(orchestrationConfigSchema, env);
   return {
-    ...buildAwsOrchestrationDeps(env, 'dsf-agent-worker'),
+    ...orchestrationDepsFrom(config, 'dsf-agent-worker'),
     selectAgent: createDefaultAgentSelector({ heartbeatEveryMs: config.DSF_HEARTBEAT_EVERY_MS }),
     attemptTimeoutMs: config.DSF_ATTEMPT_TIMEOUT_MS,
   };
@@ -73,8 +81,8 @@ export function buildAwsWorkerDeps(env: Env = process.env): WorkerDeps {
 export function buildAwsWebhookDeps(env: Env = process.env): WebhookRouteDeps {
   const config = loadConfig(webhookConfigSchema, env);
   return {
-    ...buildAwsApiDeps(env),
-    logger: new Logger({ serviceName: 'dsf-webhook' }),
+    // The webhook schema extends the API's, so one parse serves both.
+    ...apiDepsFrom(config, 'dsf-webhook'),
     metrics: createPowertoolsMetrics('dsf-webhook'),
     triggerLabel: config.DSF_TRIGGER_LABEL,
     deliveryTtlSeconds: config.DSF_DELIVERY_TTL_SECONDS,

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { branchNameSchema, repoNameSchema } from './core/feature.js';
 
-/**
- * Configuration of the API functions, read once per cold start. Every problem
- * is reported at once, so a misconfigured deployment fails with the full list.
- */
+/** Agents per type as JSON, like {"code":4,"test":2}; types left out keep their default. */
 const agentConcurrencySchema = z
   .string()
   .transform((text, ctx) => {
@@ -17,6 +14,10 @@ const agentConcurrencySchema = z
   })
   .pipe(z.object({ code: z.number().int().min(1), test: z.number().int().min(1), review: z.number().int().min(1), conflict: z.number().int().min(1) }).partial());
 
+/**
+ * Configuration of the API functions, read once per cold start. Every problem
+ * is reported at once, so a misconfigured deployment fails with the full list.
+ */
 export const apiConfigSchema = z.object({
   TABLE_NAME: z.string().min(3),
   STATE_MACHINE_ARN: z.string().startsWith('arn:'),

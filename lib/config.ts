@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { branchNameSchema, repoNameSchema } from '../lambdas/core/feature.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
+import { defaultAgentCapacity } from '../lambdas/core/scheduling.js';
 
 /**
  * Deployment configuration, read from CDK context (`-c key=value` or the
@@ -9,8 +10,8 @@ import { agentTypes, type AgentType } from '../lambdas/core/task.js';
  * arrives as strings, so numbers, booleans and JSON are parsed here.
  */
 
-/** Agents per type when the context names none: the scheduler's own defaults (lambdas/aws-deps.ts). */
-export const defaultAgentConcurrency: Readonly<Record<AgentType, number>> = { code: 4, test: 2, review: 2, conflict: 1 };
+/** Agents per type when the context names none: the scheduler's own defaults. */
+export const defaultAgentConcurrency: Readonly<Record<AgentType, number>> = defaultAgentCapacity;
 
 /** Log retention periods CloudWatch Logs accepts, in days. */
 const retentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;

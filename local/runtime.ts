@@ -19,7 +19,7 @@ import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.
 import { createDefaultAgentSelector } from '../lambdas/agents/sleep-agent.js';
 import { isTerminalFeatureStatus } from '../lambdas/core/feature.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
-import type { AgentCapacity, SchedulingPolicy } from '../lambdas/core/scheduling.js';
+import { defaultAgentCapacity, type AgentCapacity, type SchedulingPolicy } from '../lambdas/core/scheduling.js';
 import { recordFailure, type OrchestrationDeps } from '../lambdas/use-cases/orchestration.js';
 import type { FeatureStore } from '../lambdas/ports/feature-store.js';
 import { createApiGatewayServer } from './api-gateway-server.js';
@@ -72,7 +72,6 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_AGENT_CONCURRENCY: AgentCapacity = { code: 4, test: 2, review: 2, conflict: 1 };
 
 /**
  * The whole factory on one machine: DynamoDB Local, fauxqs queues with a poller
@@ -127,7 +126,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       pullRequests: new DynamoDbPullRequestStore({ client, tableName, clock: systemClock, ids }),
     });
 
-    const capacity: AgentCapacity = { ...DEFAULT_AGENT_CONCURRENCY, ...options.agentConcurrency };
+    const capacity: AgentCapacity = { ...defaultAgentCapacity, ...options.agentConcurrency };
     const attemptTimeoutMs = options.attemptTimeoutMs ?? 15 * 60_000;
     const queues = await startLocalQueues({
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? Math.ceil((attemptTimeoutMs / 1000) * 1.2),

@@ -14,6 +14,9 @@ export type SchedulingPolicy = (typeof schedulingPolicies)[number];
 
 export type AgentCapacity = Readonly<Record<AgentType, number>>;
 
+/** Agents per type when the deployment names none: the same numbers locally, on AWS, and in the CDK stack. */
+export const defaultAgentCapacity: AgentCapacity = { code: 4, test: 2, review: 2, conflict: 1 };
+
 export interface ReleaseDecision {
   /** Waiting tasks to release to their agent queue, in priority order. */
   readonly run: readonly string[];
