@@ -13,6 +13,7 @@ import { FeatureStatusBadge, StatusIconSvg, TaskStatusBadge } from '../component
 import { TaskGraph } from '../components/task-graph.js';
 import { PageTitle } from '../components/page-title.js';
 import { topologicalOrder } from '../../../lambdas/core/task-graph.js';
+import { CardHead } from '../components/card-head.js';
 
 export function FeaturePage({ id, selectedTask }: { id: string; selectedTask?: string }) {
   const live = useLiveFeature(id);
@@ -500,12 +501,7 @@ function TaskTable({
 }) {
   return (
     <section class="card" aria-labelledby="tasks-title">
-      <div class="card-head">
-        <div>
-          <h2 id="tasks-title">Tasks</h2>
-          <p>In dependency order</p>
-        </div>
-      </div>
+      <CardHead id="tasks-title" title="Tasks" subtitle="In dependency order" />
       <table class="data-table stack-table" data-testid="task-table">
         <thead>
           <tr>

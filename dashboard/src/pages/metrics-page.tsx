@@ -6,6 +6,7 @@ import { featureLooks, featureStatusList } from '../status.js';
 import { PageTitle } from '../components/page-title.js';
 import { BarChart, ChartLegend, RangeChart, type Series } from '../components/charts.js';
 import { FeatureStatusBadge } from '../components/status-badge.js';
+import { CardHead } from '../components/card-head.js';
 
 /** How far back the metrics look: the newest features, enough for trends without a long load. */
 const MAX_FEATURES = 100;
@@ -94,12 +95,7 @@ export function MetricsPage() {
 
           <div class="grid-2">
             <section class="card" aria-labelledby="velocity-title">
-              <div class="card-head">
-                <div>
-                  <h2 id="velocity-title">Velocity</h2>
-                  <p>Features submitted and shipped per day</p>
-                </div>
-              </div>
+              <CardHead id="velocity-title" title="Velocity" subtitle="Features submitted and shipped per day" />
               <div class="card-body">
                 <ChartLegend series={velocitySeries} />
                 <BarChart
@@ -137,12 +133,7 @@ export function MetricsPage() {
             </section>
 
             <section class="card" aria-labelledby="lead-title">
-              <div class="card-head">
-                <div>
-                  <h2 id="lead-title">Lead time</h2>
-                  <p>From submission to pull request, per shipped feature</p>
-                </div>
-              </div>
+              <CardHead id="lead-title" title="Lead time" subtitle="From submission to pull request, per shipped feature" />
               <div class="card-body">
                 {metrics.leadTimes.length === 0 ? (
                   <div class="empty-chart">
@@ -187,12 +178,7 @@ export function MetricsPage() {
             </section>
 
             <section class="card" aria-labelledby="durations-title">
-              <div class="card-head">
-                <div>
-                  <h2 id="durations-title">Task duration by agent</h2>
-                  <p>Median bar, whisker to the 90th percentile</p>
-                </div>
-              </div>
+              <CardHead id="durations-title" title="Task duration by agent" subtitle="Median bar, whisker to the 90th percentile" />
               <div class="card-body">
                 {metrics.taskDurations.length === 0 ? (
                   <div class="empty-chart">
@@ -245,12 +231,7 @@ export function MetricsPage() {
             </section>
 
             <section class="card" aria-labelledby="outcomes-title">
-              <div class="card-head">
-                <div>
-                  <h2 id="outcomes-title">Outcomes</h2>
-                  <p>Where the features are now</p>
-                </div>
-              </div>
+              <CardHead id="outcomes-title" title="Outcomes" subtitle="Where the features are now" />
               <div class="card-body">
                 <ul class="criteria">
                   {featureStatusList
@@ -269,12 +250,7 @@ export function MetricsPage() {
             </section>
 
             <section class="card" aria-labelledby="coverage-title">
-              <div class="card-head">
-                <div>
-                  <h2 id="coverage-title">Coverage trend</h2>
-                  <p>Test coverage of merged work over time</p>
-                </div>
-              </div>
+              <CardHead id="coverage-title" title="Coverage trend" subtitle="Test coverage of merged work over time" />
               <div class="card-body">
                 <div class="empty-chart" data-testid="coverage-empty">
                   <strong>No coverage data yet</strong>
@@ -284,12 +260,7 @@ export function MetricsPage() {
             </section>
 
             <section class="card" aria-labelledby="cost-title">
-              <div class="card-head">
-                <div>
-                  <h2 id="cost-title">Cost per feature</h2>
-                  <p>Model and compute spend per shipped feature</p>
-                </div>
-              </div>
+              <CardHead id="cost-title" title="Cost per feature" subtitle="Model and compute spend per shipped feature" />
               <div class="card-body">
                 <div class="empty-chart" data-testid="cost-empty">
                   <strong>No cost data yet</strong>
