@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
 import { exitOf, spawnLocalRuntime, waitForHttp } from '../support/processes.js';
+import { submitFeature } from '../support/runtime.js';
 
 const dataDirs: string[] = [];
 afterEach(() => dataDirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -16,6 +17,21 @@ async function startRuntime(dataDir: string) {
   return { ...runtime, url };
 }
 
+function freshDataDir(prefix: string): string {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  dataDirs.push(dataDir);
+  return dataDir;
+}
+
+/** The feature, its tasks and its events, as the API shows them. */
+async function snapshot(url: string, id: string) {
+  return {
+    feature: await getJson(`${url}/features/${id}`),
+    tasks: await getJson(`${url}/features/${id}/tasks`),
+    events: await getJson(`${url}/features/${id}/events`),
+  };
+}
+
 async function getJson(url: string) {
   const response = await fetch(url);
   expect(response.status).toBe(200);
@@ -24,38 +40,24 @@ async function getJson(url: string) {
 
 describe('local runtime (npm start)', () => {
   it('keeps a feature with its tasks and events across a SIGKILL and restart', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dsf-restart-'));
-    dataDirs.push(dataDir);
+    const dataDir = freshDataDir('dsf-restart-');
     const first = await startRuntime(dataDir);
-    const response = await fetch(`${first.url}/features`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        title: 'Survive a crash',
-        description: 'State lives in DynamoDB Local on disk.',
-        tasks: [
-          { id: 'a', title: 'First' },
-          { id: 'b', title: 'Second', dependsOn: ['a'] },
-        ],
-      }),
+    const id = await submitFeature(first, {
+      title: 'Survive a crash',
+      description: 'State lives in DynamoDB Local on disk.',
+      tasks: [
+        { id: 'a', title: 'First' },
+        { id: 'b', title: 'Second', dependsOn: ['a'] },
+      ],
     });
-    const feature = (await response.json()) as { id: string };
-    await fetch(`${first.url}/features/${feature.id}/cancel`, { method: 'POST' });
-    const before = {
-      feature: await getJson(`${first.url}/features/${feature.id}`),
-      tasks: await getJson(`${first.url}/features/${feature.id}/tasks`),
-      events: await getJson(`${first.url}/features/${feature.id}/events`),
-    };
+    await fetch(`${first.url}/features/${id}/cancel`, { method: 'POST' });
+    const before = await snapshot(first.url, id);
 
     first.child.kill('SIGKILL');
     await exitOf(first.child);
     const second = await startRuntime(dataDir);
     try {
-      const after = {
-        feature: await getJson(`${second.url}/features/${feature.id}`),
-        tasks: await getJson(`${second.url}/features/${feature.id}/tasks`),
-        events: await getJson(`${second.url}/features/${feature.id}/events`),
-      };
+      const after = await snapshot(second.url, id);
       expect(after).toEqual(before);
       expect((after.tasks as { items: unknown[] }).items).toHaveLength(2);
       expect((after.events as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(4);
@@ -66,23 +68,17 @@ describe('local runtime (npm start)', () => {
   }, 90_000);
 
   it('resumes an unfinished feature after a SIGKILL and never runs a finished task twice', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dsf-resume-'));
-    dataDirs.push(dataDir);
+    const dataDir = freshDataDir('dsf-resume-');
     const first = await startRuntime(dataDir);
-    const response = await fetch(`${first.url}/features`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        title: 'Crash in the middle',
-        description: 'a chain of three sleep tasks',
-        tasks: [
-          { id: 'a', title: 'A', sleep: { seconds: 0.2 } },
-          { id: 'b', title: 'B', sleep: { seconds: 3 }, dependsOn: ['a'] },
-          { id: 'c', title: 'C', sleep: { seconds: 0.2 }, dependsOn: ['b'] },
-        ],
-      }),
+    const id = await submitFeature(first, {
+      title: 'Crash in the middle',
+      description: 'a chain of three sleep tasks',
+      tasks: [
+        { id: 'a', title: 'A', sleep: { seconds: 0.2 } },
+        { id: 'b', title: 'B', sleep: { seconds: 3 }, dependsOn: ['a'] },
+        { id: 'c', title: 'C', sleep: { seconds: 0.2 }, dependsOn: ['b'] },
+      ],
     });
-    const { id } = (await response.json()) as { id: string };
     const taskStatus = async (url: string, taskId: string) => {
       const { items } = (await getJson(`${url}/features/${id}/tasks`)) as { items: { id: string; status: string; attempts: number }[] };
       return items.find((t) => t.id === taskId);
@@ -122,8 +118,7 @@ describe('local runtime (npm start)', () => {
   }, 90_000);
 
   it('shuts down cleanly on SIGTERM, taking DynamoDB Local with it', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dsf-sigterm-'));
-    dataDirs.push(dataDir);
+    const dataDir = freshDataDir('dsf-sigterm-');
     const runtime = await startRuntime(dataDir);
     const endpoint = /"endpoint":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(runtime.output())?.[1];
     expect(endpoint).toBeDefined();

@@ -28,7 +28,8 @@ export function startTestRuntime(overrides: Partial<LocalRuntimeOptions> = {}): 
   });
 }
 
-export async function submitFeature(runtime: LocalRuntime, body: unknown): Promise<string> {
+/** POST /features on any running DSF (in process or a spawned `npm start`); the new feature's id. */
+export async function submitFeature(runtime: Pick<LocalRuntime, 'url'>, body: unknown): Promise<string> {
   const response = await fetch(`${runtime.url}/features`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
