@@ -225,7 +225,7 @@ export async function markTaskFailed(deps: OrchestrationDeps, input: z.infer<typ
         expectedVersion: task.version,
         reason,
         result: { summary: 'failed', error: reason },
-      });
+      }, { current: task });
     } catch (error) {
       if (!(error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
     }
