@@ -59,6 +59,18 @@ export interface Workspace {
    * Returns the pushed commit.
    */
   push(): Promise<string>;
+  /**
+   * Fetches a branch of the repository (the base branch, or the feature branch
+   * as it is now) into the working copy; returns its head commit, which later
+   * calls may name (`merge`, `git diff <commit>`).
+   */
+  fetch(branch: string): Promise<string>;
+  /**
+   * Merges a fetched commit into the working tree without committing. Clean
+   * merges and conflicts alike are left staged-or-marked for the next `commit`,
+   * which records a merge commit; conflicted paths keep `<<<<<<<` markers.
+   */
+  merge(commit: string): Promise<{ conflicts: string[] }>;
   /** Deletes the working copy; safe to call twice. */
   dispose(): Promise<void>;
 }

@@ -139,4 +139,66 @@ describe('LocalWorkspaceProvider', () => {
       await Promise.all([first.dispose(), second.dispose()]);
     }
   });
+
+  it('fetches the moved feature branch and merges it cleanly; the next commit is a merge commit', async () => {
+    const stale = await workspaces.open(request);
+    try {
+      // Another task lands on the feature branch after this workspace was cut.
+      await withWorkspace(workspaces, { ...request, taskId: 'other' }, async (workspace) => {
+        await workspace.write('other.txt', 'other\n');
+        await workspace.commit('Other');
+        await workspace.push();
+        await host.integrate('demo', { source: workspace.branch, target: workspace.featureBranch });
+      });
+      await stale.write('README.md', '# demo, by stale\n');
+      const own = await stale.commit('Stale');
+      const featureHead = await stale.fetch(stale.featureBranch);
+      expect(featureHead).toBe(await host.branchHead('demo', stale.featureBranch));
+
+      const { conflicts } = await stale.merge(featureHead);
+
+      expect(conflicts).toEqual([]);
+      expect(await stale.read('README.md')).toBe('# demo, by stale\n');
+      expect(await stale.read('other.txt')).toBe('other\n');
+      const merged = await stale.commit('Merge the feature branch');
+      await stale.push();
+      expect((await host.getCommit('demo', merged!)).parents).toEqual([own, featureHead]);
+    } finally {
+      await stale.dispose();
+    }
+  });
+
+  it('leaves conflict markers in the working tree when the feature branch changed the same lines', async () => {
+    const cut = await workspaces.open(request);
+    try {
+      await withWorkspace(workspaces, { ...request, taskId: 'rival' }, async (workspace) => {
+        await workspace.write('README.md', '# rival\n');
+        await workspace.commit('Rival');
+        await workspace.push();
+        await host.integrate('demo', { source: workspace.branch, target: workspace.featureBranch });
+      });
+      await cut.write('README.md', '# mine\n');
+      await cut.commit('Mine');
+
+      const { conflicts } = await cut.merge(await cut.fetch(cut.featureBranch));
+
+      expect(conflicts).toEqual(['README.md']);
+      const marked = await cut.read('README.md');
+      expect(marked).toContain('<<<<<<<');
+      expect(marked).toContain('# mine');
+      expect(marked).toContain('# rival');
+      await cut.write('README.md', '# mine and rival\n');
+      const resolved = await cut.commit('Resolve');
+      await cut.push();
+      expect((await host.getCommit('demo', resolved!)).parents).toHaveLength(2);
+    } finally {
+      await cut.dispose();
+    }
+  });
+
+  it('refuses to fetch a branch name that is not one', async () => {
+    await withWorkspace(workspaces, request, async (workspace) => {
+      await expect(workspace.fetch('--upload-pack=evil')).rejects.toThrow();
+    });
+  });
 });

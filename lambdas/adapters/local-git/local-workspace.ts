@@ -13,6 +13,8 @@ import {
   type WorkspaceProvider,
   type WorkspaceRequest,
 } from '../../ports/workspace.js';
+import { branchNameSchema } from '../../core/feature.js';
+import { commitShaSchema } from '../../ports/git-host.js';
 import { createGitRunner, text, type GitIdentity, type GitRunner } from './git-cli.js';
 import type { LocalGitHost } from './local-git-host.js';
 
@@ -136,8 +138,10 @@ class LocalWorkspace implements Workspace {
       `${trailerKeySchema.parse(key)}: ${trailerValueSchema.parse(value)}`,
     ]);
     await this.git(['add', '--all'], { cwd: this.dir });
+    // A merge in progress is committed even when it changes no file: the merge commit is what records it.
+    const merging = (await this.git(['rev-parse', '-q', '--verify', 'MERGE_HEAD'], { cwd: this.dir, okCodes: [0, 1] })).code === 0;
     const staged = await this.git(['diff', '--cached', '--quiet'], { cwd: this.dir, okCodes: [0, 1] });
-    if (staged.code === 0) return undefined;
+    if (staged.code === 0 && !merging) return undefined;
     await this.git(['commit', '--quiet', '--no-verify', '-m', message, ...trailerArgs], { cwd: this.dir });
     return text(await this.git(['rev-parse', 'HEAD'], { cwd: this.dir }));
   }
@@ -156,6 +160,21 @@ class LocalWorkspace implements Workspace {
     }
     this.expectedRemote = head;
     return head;
+  }
+
+  async fetch(branch: string): Promise<string> {
+    this.requireOpen();
+    const name = branchNameSchema.parse(branch);
+    await this.git(['fetch', '--quiet', '--no-tags', 'origin', `refs/heads/${name}`], { cwd: this.dir });
+    return text(await this.git(['rev-parse', 'FETCH_HEAD'], { cwd: this.dir }));
+  }
+
+  async merge(commit: string): Promise<{ conflicts: string[] }> {
+    this.requireOpen();
+    const sha = commitShaSchema.parse(commit);
+    await this.git(['merge', '--quiet', '--no-ff', '--no-commit', sha], { cwd: this.dir, okCodes: [0, 1] });
+    const unmerged = await this.git(['diff', '--name-only', '--diff-filter=U'], { cwd: this.dir });
+    return { conflicts: text(unmerged).split('\n').filter(Boolean).sort() };
   }
 
   async dispose(): Promise<void> {
