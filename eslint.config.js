@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'coverage/', 'cdk.out/', '.dsf/', 'test-artifacts/', 'dashboard/dist/'] },
+  { ignores: ['node_modules/', 'coverage/', 'cdk.out/', '.dsf/', 'test-artifacts/', 'dashboard/dist/', 'examples/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

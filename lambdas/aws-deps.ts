@@ -22,13 +22,13 @@ import { defaultAgentCapacity } from './core/scheduling.js';
  */
 type Env = Record<string, string | undefined>;
 
-function storeFrom(config: { TABLE_NAME: string; DSF_DYNAMODB_ENDPOINT?: string | undefined; AWS_REGION?: string | undefined }) {
+export function storeFrom(config: { TABLE_NAME: string; DSF_DYNAMODB_ENDPOINT?: string | undefined; AWS_REGION?: string | undefined }) {
   const ids = createUlidIdSource();
   const client = createDocumentClient({
     ...(config.DSF_DYNAMODB_ENDPOINT ? { endpoint: config.DSF_DYNAMODB_ENDPOINT } : {}),
     ...(config.AWS_REGION ? { region: config.AWS_REGION } : {}),
   });
-  return { ids, store: new DynamoDbFeatureStore({ client, tableName: config.TABLE_NAME, clock: systemClock, ids }) };
+  return { ids, client, store: new DynamoDbFeatureStore({ client, tableName: config.TABLE_NAME, clock: systemClock, ids }) };
 }
 
 /** Task-token calls need no state machine ARN (the token identifies the execution); only the API starts and stops executions. */
@@ -38,7 +38,7 @@ export function buildAwsApiDeps(env: Env = process.env): ApiDeps {
   return apiDepsFrom(loadConfig(apiConfigSchema, env), 'dsf-api');
 }
 
-function apiDepsFrom(config: z.output<typeof apiConfigSchema>, serviceName: string): ApiDeps {
+export function apiDepsFrom(config: z.output<typeof apiConfigSchema>, serviceName: string): ApiDeps {
   const { ids, store } = storeFrom(config);
   return {
     logger: new Logger({ serviceName }),

@@ -14,6 +14,16 @@ const agentConcurrencySchema = z
   })
   .pipe(z.object({ code: z.number().int().min(1), test: z.number().int().min(1), review: z.number().int().min(1), conflict: z.number().int().min(1) }).partial());
 
+/** S3's bucket naming rules, so a typo fails at cold start instead of at the first large transcript body. */
+const bucketNameSchema = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
+
+/** Where transcript bodies over the inline limit go; without it the functions store no transcripts. */
+const transcriptConfig = {
+  DSF_TRANSCRIPT_BUCKET: bucketNameSchema.optional(),
+  /** Transcript entries expire (DynamoDB TTL) after this many days, like their bodies under the bucket's lifecycle rule. */
+  DSF_TRANSCRIPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+};
+
 /**
  * Configuration of the API functions, read once per cold start. Every problem
  * is reported at once, so a misconfigured deployment fails with the full list.
@@ -27,6 +37,7 @@ export const apiConfigSchema = z.object({
   DSF_DEFAULT_REPO: repoNameSchema.default('demo'),
   DSF_DEFAULT_BASE_BRANCH: branchNameSchema.default('main'),
   DSF_IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
+  ...transcriptConfig,
 });
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
@@ -41,6 +52,7 @@ export const orchestrationConfigSchema = z.object({
   DSF_HEARTBEAT_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
   /** One attempt's budget; keep it under the worker function's timeout. */
   DSF_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(13 * 60_000),
+  ...transcriptConfig,
 });
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;
 

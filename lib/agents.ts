@@ -92,6 +92,7 @@ export class Agents extends Construct {
           serviceName: serviceNames.agentWorker,
           environment: {
             ...props.environment,
+            ...props.storage.transcriptEnvironment,
             DSF_AGENT_TYPE: agentType,
             DSF_MODEL_PROVIDER: props.model.provider,
             DSF_MODEL_ID: props.model.id,
@@ -107,6 +108,7 @@ export class Agents extends Construct {
           removalPolicy: props.removalPolicy,
         });
         props.storage.grantReadWriteData(worker.role);
+        props.storage.grantTranscriptWrite(worker.role);
         allowTaskTokenCallbacks(worker, ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
         props.secrets.githubAppPrivateKey.grantRead(worker.role);
         props.secrets.modelApiKey?.grantRead(worker.role);

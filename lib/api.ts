@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -23,12 +23,13 @@ export const webhookEntry = 'github-webhook';
  * cancel also start or stop the feature's execution. A route missing here fails
  * synthesis, so a new route gets a decision instead of a default.
  */
-const routeRights: Readonly<Record<string, { readonly writes: boolean; readonly workflow?: 'start' | 'stop' }>> = {
+const routeRights: Readonly<Record<string, { readonly writes: boolean; readonly workflow?: 'start' | 'stop'; readonly transcripts?: 'read' }>> = {
   'submit-feature': { writes: true, workflow: 'start' },
   'list-features': { writes: false },
   'get-feature': { writes: false },
   'list-feature-tasks': { writes: false },
   'list-feature-events': { writes: false },
+  'get-feature-transcript': { writes: false, transcripts: 'read' },
   'cancel-feature': { writes: true, workflow: 'stop' },
 };
 
@@ -39,6 +40,12 @@ export interface ApiProps {
   readonly secrets: Secrets;
   readonly authorizer: FeatureAuthorizerConfig;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Browser origins that may call the API (CORS). API Gateway then answers preflight
+   * requests itself, before any authorizer.
+   * @default none: no CORS configuration, browsers on other origins are refused
+   */
+  readonly corsAllowedOrigins?: readonly string[];
   /** The API variables of lambdas/config.ts besides TABLE_NAME and STATE_MACHINE_ARN. */
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: logs.RetentionDays;
@@ -50,6 +57,19 @@ export function parseRouteKey(routeKey: string): { method: apigwv2.HttpMethod; p
   const [method, path, ...rest] = routeKey.split(' ');
   if (!method || !path || rest.length > 0 || !(method in apigwv2.HttpMethod)) throw new Error(`not a route key: ${routeKey}`);
   return { method: apigwv2.HttpMethod[method as keyof typeof apigwv2.HttpMethod], path };
+}
+
+/**
+ * What the dashboard sends to the feature routes: JSON bodies with an idempotency key,
+ * and either a JWT (`authorization`) or a SigV4 signature (`authorization` and `x-amz-*`).
+ */
+function corsFor(allowOrigins: readonly string[]): apigwv2.CorsPreflightOptions {
+  return {
+    allowOrigins: [...allowOrigins],
+    allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
+    allowHeaders: ['accept', 'authorization', 'content-type', 'idempotency-key', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token'],
+    maxAge: Duration.hours(1),
+  };
 }
 
 /**
@@ -77,6 +97,7 @@ export class Api extends Construct {
       description: `DSF ${props.stage}: feature requests and GitHub webhooks`,
       // The stage is created below, with throttling and access logs the default stage cannot take.
       createDefaultStage: false,
+      ...(props.corsAllowedOrigins?.length ? { corsPreflight: corsFor(props.corsAllowedOrigins) } : {}),
     });
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
     this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
@@ -126,9 +147,11 @@ export class Api extends Construct {
     this.routeFunctions = Object.fromEntries(
       featureRoutes.map((route) => {
         const rights = routeRights[route.entry]!;
-        const fn = apiFunction(route.entry, `DSF API ${route.routeKey}`, serviceNames.api);
+        // Only the transcript route gets the bucket: the other functions then never build an S3 client.
+        const fn = apiFunction(route.entry, `DSF API ${route.routeKey}`, serviceNames.api, rights.transcripts ? props.storage.transcriptEnvironment : {});
         if (rights.writes) props.storage.grantReadWriteData(fn.role);
         else props.storage.grantReadData(fn.role);
+        if (rights.transcripts === 'read') props.storage.grantTranscriptRead(fn.role);
         if (rights.workflow === 'start') props.orchestrator.grantStartExecution(fn);
         if (rights.workflow === 'stop') props.orchestrator.grantStopExecution(fn);
         const { method, path } = parseRouteKey(route.routeKey);

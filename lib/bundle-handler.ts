@@ -14,4 +14,6 @@ if (!entry || !outdir || rest.length > 0) {
 }
 const bundle = await bundleHandler(path.resolve(entry), path.resolve(outdir));
 const kb = (bytes: number) => Math.round(bytes / 1024);
-console.log(`${path.relative(process.cwd(), bundle.file)}: ${kb(bundle.initBytes)} KB loaded at init, ${kb(bundle.totalBytes)} KB in all`);
+console.log(
+  `${path.relative(process.cwd(), bundle.file)}: ${kb(bundle.initBytes)} KB loaded at init, ${kb(bundle.totalBytes)} KB of JavaScript in all, ${kb(bundle.sourceMapBytes)} KB of source maps`,
+);

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
@@ -35,8 +35,8 @@ export const handlerEsbuildOptions = {
   // Nothing external: the SDK v3 in the Lambda runtime is whatever version AWS ships; bundling pins ours and tree-shakes it.
   external: [] as string[],
   banner: { js: requireBanner },
-  // Modules only reached through `await import()` (the SDK's credential sources other than the
-  // environment, which Lambda always sets) become chunks that are never loaded at cold start.
+  // Modules only reached through `await import()` become chunks that are never loaded at cold start
+  // (the SDK's event-stream support, for clients whose operations have none).
   splitting: true,
 } as const satisfies BuildOptions;
 
@@ -61,6 +61,58 @@ export const zodNamespaceImport: Plugin = {
   },
 };
 
+/**
+ * The credential sources of the AWS SDK's default chain (`@aws-sdk/credential-provider-node`)
+ * other than the environment, with the names their importers take from them. The chain tries
+ * the environment first and reaches these only through `await import()`; Lambda always puts
+ * the function's credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), so they never run there. Yet they ship as chunks, with the STS,
+ * SSO-OIDC and sign-in clients they use: about 95 KB in every function's asset.
+ */
+export const lambdaUnusedCredentialSources: Readonly<Record<string, readonly string[]>> = {
+  '@aws-sdk/credential-provider-sso': ['fromSSO'],
+  '@aws-sdk/credential-provider-ini': ['fromIni'],
+  '@aws-sdk/credential-provider-process': ['fromProcess'],
+  '@aws-sdk/credential-provider-web-identity': ['fromTokenFile', 'fromWebToken'],
+  '@aws-sdk/credential-provider-http': ['fromHttp'],
+  '@smithy/credential-provider-imds': ['fromContainerMetadata', 'fromInstanceMetadata'],
+};
+
+/** What a function's SDK client reports when its environment holds no credentials. */
+export const envOnlyCredentialsMessage =
+  'AWS credentials must come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), as Lambda sets them; this bundle leaves out the SDK\'s other credential sources (lib/bundling.ts)';
+
+/**
+ * Resolves the dynamic imports of `lambdaUnusedCredentialSources` to a stub whose providers
+ * throw `envOnlyCredentialsMessage`, so a function without credentials in its environment
+ * fails with that reason (the chain stops at a plain Error) instead of shipping code it
+ * never runs. Static imports of these packages, should any appear, are left alone.
+ */
+export const envOnlyAwsCredentials: Plugin = {
+  name: 'env-only-aws-credentials',
+  setup(pluginBuild) {
+    const namespace = 'env-only-aws-credentials';
+    pluginBuild.onResolve({ filter: /^@(aws-sdk|smithy)\/credential-provider-/ }, (args) =>
+      args.kind === 'dynamic-import' && Object.hasOwn(lambdaUnusedCredentialSources, args.path) ? { path: args.path, namespace } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace }, (args) => {
+      const exported = lambdaUnusedCredentialSources[args.path] ?? [];
+      const providers = exported.map((name) => `export const ${name} = () => fail(${JSON.stringify(`${args.path} ${name}`)});`);
+      // remoteProvider reads these two names to choose between container and instance metadata.
+      const constants =
+        args.path === '@smithy/credential-provider-imds'
+          ? ["export const ENV_CMDS_FULL_URI = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';", "export const ENV_CMDS_RELATIVE_URI = 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI';"]
+          : [];
+      const contents = [
+        `const fail = (source) => async () => { throw new Error(${JSON.stringify(envOnlyCredentialsMessage)} + ': ' + source + ' is not bundled'); };`,
+        ...providers,
+        ...constants,
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 /** Lambda loads `index.handler` from `index.mjs` for ESM bundles. */
 export const bundleFileName = 'index.mjs';
 
@@ -79,42 +131,62 @@ export interface HandlerBundle {
   readonly file: string;
   /** Bytes of JavaScript Node loads when it imports the handler: the entry and the chunks it imports statically. */
   readonly initBytes: number;
-  /** Bytes of all JavaScript in the bundle, lazily imported chunks included (source maps excluded). */
+  /** Bytes of all JavaScript written to `outdir` (the asset), lazily imported chunks included, source maps excluded. */
   readonly totalBytes: number;
+  /** Bytes of the source maps written next to the JavaScript (also in the asset, read only for stack traces). */
+  readonly sourceMapBytes: number;
 }
 
 /**
  * Bundles one handler into `outdir` (`index.mjs`, lazily imported chunks under
- * `chunks/`, source maps) with the shared settings. Writes nothing else there.
+ * `chunks/`, source maps) with the shared settings. Writes nothing else there,
+ * and only what the entry can reach: esbuild also emits a chunk for an
+ * `await import()` that tree shaking removed (the SDK's browser user-agent
+ * parser, bowser, 34 KB), which no shipped file imports.
  */
 export async function bundleHandler(entryFile: string, outdir: string): Promise<HandlerBundle> {
-  await mkdir(outdir, { recursive: true });
   const result = await build({
     ...handlerEsbuildOptions,
     mainFields: [...handlerEsbuildOptions.mainFields],
     external: [...handlerEsbuildOptions.external],
-    plugins: [zodNamespaceImport],
+    plugins: [zodNamespaceImport, envOnlyAwsCredentials],
     entryPoints: { index: entryFile },
     outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     absWorkingDir: repoRoot,
     metafile: true,
+    write: false,
     logLevel: 'warning',
   });
   const outputs = new Map(Object.entries(result.metafile.outputs).map(([file, output]) => [path.resolve(repoRoot, file), output]));
   const file = path.join(outdir, bundleFileName);
   if (!outputs.has(file)) throw new Error(`esbuild wrote no ${bundleFileName} for ${entryFile}`);
-  const loaded = new Set<string>();
-  const visit = (output: string) => {
-    if (loaded.has(output)) return;
-    loaded.add(output);
-    for (const imported of outputs.get(output)?.imports ?? []) {
-      if (imported.kind === 'import-statement' && !imported.external) visit(path.resolve(repoRoot, imported.path));
-    }
+  const reachable = (kinds: readonly string[]) => {
+    const seen = new Set<string>();
+    const visit = (output: string) => {
+      if (seen.has(output)) return;
+      seen.add(output);
+      for (const imported of outputs.get(output)?.imports ?? []) {
+        if (kinds.includes(imported.kind) && !imported.external) visit(path.resolve(repoRoot, imported.path));
+      }
+    };
+    visit(file);
+    return seen;
   };
-  visit(file);
-  const javascript = [...outputs].filter(([name]) => name.endsWith('.mjs'));
-  const sum = (entries: typeof javascript) => entries.reduce((total, [, output]) => total + output.bytes, 0);
-  return { file, initBytes: sum(javascript.filter(([name]) => loaded.has(name))), totalBytes: sum(javascript) };
+  const loaded = reachable(['import-statement']);
+  const shipped = reachable(['import-statement', 'dynamic-import']);
+  const written = result.outputFiles.filter((output) => shipped.has(output.path.replace(/\.map$/, '')));
+  for (const output of written) {
+    await mkdir(path.dirname(output.path), { recursive: true });
+    await writeFile(output.path, output.contents);
+  }
+  const sum = (predicate: (name: string) => boolean) =>
+    written.filter((output) => predicate(output.path)).reduce((total, output) => total + output.contents.byteLength, 0);
+  return {
+    file,
+    initBytes: sum((name) => loaded.has(name)),
+    totalBytes: sum((name) => name.endsWith('.mjs')),
+    sourceMapBytes: sum((name) => name.endsWith('.map')),
+  };
 }

@@ -42,6 +42,16 @@ const audienceSchema = z.union([
     .pipe(z.array(z.string()).min(1, 'must name at least one audience')),
 ]);
 
+/** A browser origin: scheme, host and optional port, nothing after (what the Origin header carries). */
+const originSchema = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be origins like https://dsf.example.com (scheme, host, optional port; no path)');
+const originsSchema = z.union([
+  z.array(originSchema),
+  z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part.length > 0))
+    .pipe(z.array(originSchema)),
+]);
+
 export const modelProviders = ['bedrock', 'anthropic', 'openai'] as const;
 
 export const contextSchema = z
@@ -76,6 +86,8 @@ export const contextSchema = z
     /** Steady-state requests per second and burst for the whole HTTP API. */
     apiRateLimit: integerFromContext(1, 10_000).default(20),
     apiBurstLimit: integerFromContext(1, 5_000).default(40),
+    /** Browser origins allowed to call the HTTP API (the dashboard's, when hosted apart). Comma-separated in `-c`, or an array in cdk.json. */
+    corsAllowedOrigins: originsSchema.default([]),
     schedulingPolicy: z.enum(['priority', 'fifo', 'wave']).default('priority'),
     defaultRepo: repoNameSchema.default('demo'),
     defaultBaseBranch: branchNameSchema.default('main'),
@@ -100,6 +112,8 @@ export interface DsfConfig {
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
   readonly api: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Origins allowed by the HTTP API's CORS configuration; empty means no CORS at all. */
+  readonly corsAllowedOrigins: readonly string[];
   readonly schedulingPolicy: 'priority' | 'fifo' | 'wave';
   readonly defaults: { readonly repo: string; readonly baseBranch: string };
 }
@@ -130,6 +144,7 @@ export function parseContext(read: (key: string) => unknown): DsfConfig {
     deletionProtection: context.deletionProtection ?? context.stage === 'prod',
     logRetentionDays: context.logRetentionDays,
     api: { rateLimit: context.apiRateLimit, burstLimit: context.apiBurstLimit },
+    corsAllowedOrigins: context.corsAllowedOrigins,
     schedulingPolicy: context.schedulingPolicy,
     defaults: { repo: context.defaultRepo, baseBranch: context.defaultBaseBranch },
   };

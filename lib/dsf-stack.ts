@@ -63,6 +63,7 @@ export class DsfStack extends Stack {
       secrets: this.secrets,
       authorizer: config.authorizer,
       throttle: config.api,
+      corsAllowedOrigins: config.corsAllowedOrigins,
       environment: {
         DSF_DEFAULT_REPO: config.defaults.repo,
         DSF_DEFAULT_BASE_BRANCH: config.defaults.baseBranch,

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { loadConfig, ConfigError } from '../lambdas/config.js';
 import { startLocalRuntime } from './runtime.js';
+import { runDemo } from './demo/run-demo.js';
 
 // The SDK versions are pinned and known to run on Node 20; its notice about future releases needing
 // Node 22 would otherwise open every `npm start`. The engines field and LOCAL-STACK.md track it.
@@ -13,6 +14,8 @@ const localConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DSF_DATA_DIR: z.string().default('.dsf'),
   DSF_IN_MEMORY: z.enum(['0', '1']).default('0'),
+  /** `0` skips the bundled demo feature on a fresh data directory. */
+  DSF_DEMO: z.enum(['0', '1']).default('1'),
 });
 
 /** `npm start`: the local runtime, until SIGINT or SIGTERM. */
@@ -56,6 +59,19 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   const runtime = await starting;
   logger.info('DSF is running', { url: runtime.url, dashboard: `${runtime.url}/`, dataDir, try: `curl ${runtime.url}/features` });
+  // On a fresh data directory the factory shows what it does with the bundled example feature.
+  if (config.DSF_DEMO === '1' && (await runtime.store.listFeatures({ limit: 1 })).items.length === 0) {
+    process.stdout.write(`\nDashboard: ${runtime.url}/  (the demo's progress is there too)\n`);
+    try {
+      const outcome = await runDemo(runtime, { modelId: runtime.modelId });
+      process.stdout.write(`\n${outcome.ok ? 'The demo feature is merged.' : 'The demo did not finish cleanly (see above).'}\n`);
+    } catch (error) {
+      // Stopping mid-demo ends its requests; anything else is worth a line, but the factory keeps serving.
+      if (stopping) return;
+      logger.error('the demo failed', { error: error as Error });
+    }
+  }
+  process.stdout.write(`DSF keeps serving the API, the webhook route and the dashboard at ${runtime.url}/ — Ctrl-C stops it.\n`);
 }
 
 main().catch((error: unknown) => {

@@ -13,10 +13,17 @@ import { featureRoutes, type ApiDeps } from '../lambdas/http/routes/feature-rout
 import { createGithubWebhookHandler } from '../lambdas/http/routes/webhook-route.js';
 import { repoRoutes } from '../lambdas/http/routes/repo-routes.js';
 import { DynamoDbPullRequestStore } from '../lambdas/adapters/dynamodb/dynamodb-pull-request-store.js';
+import { DynamoDbTranscriptStore } from '../lambdas/adapters/dynamodb/dynamodb-transcript-store.js';
+import { FileBlobStore } from '../lambdas/adapters/local-files/file-blob-store.js';
+import type { TranscriptStore } from '../lambdas/ports/transcript-store.js';
 import { LocalGitHost } from '../lambdas/adapters/local-git/local-git-host.js';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
-import { createDefaultAgentSelector } from '../lambdas/agents/sleep-agent.js';
+import { createAgentSelector } from '../lambdas/agents/agent-selector.js';
+import { LocalWorkspaceProvider } from '../lambdas/adapters/local-git/local-workspace.js';
+import { DynamoDbLock } from '../lambdas/adapters/dynamodb/dynamodb-lock.js';
+import { DynamoDbBudgetLedger } from '../lambdas/adapters/dynamodb/dynamodb-budget-ledger.js';
+import { DEMO_SESSIONS_DIR } from './demo/demo.js';
 import { isTerminalFeatureStatus } from '../lambdas/core/feature.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
 import { defaultAgentCapacity, type AgentCapacity, type SchedulingPolicy } from '../lambdas/core/scheduling.js';
@@ -53,6 +60,12 @@ export interface LocalRuntimeOptions {
   readonly maxReceiveCount?: number;
   readonly timeoutOverrides?: LocalWorkflowOptions['timeoutOverrides'];
   readonly retryIntervalOverrides?: LocalWorkflowOptions['retryIntervalOverrides'];
+  /**
+   * Merge a feature's pull request as soon as its gates pass (default: DSF_AUTO_MERGE, on).
+   * The local host's repositories are the factory's own copies, so this is what
+   * "to a merged PR" means locally; set DSF_AUTO_MERGE=0 to leave PRs open for a person.
+   */
+  readonly autoMerge?: boolean;
   /** Restart the executions of unfinished features found in the store (default true). */
   readonly resume?: boolean;
   /** Secret GitHub signs webhook deliveries with (default: DSF_WEBHOOK_SECRET); without it the webhook route answers 503. */
@@ -67,8 +80,16 @@ export interface LocalRuntime {
   readonly url: string;
   readonly logger: Logger;
   readonly store: FeatureStore;
+  /** Agent transcripts: entries in the table, large bodies under `<dataDir>/blobs/transcripts`. */
+  readonly transcripts: TranscriptStore;
   readonly workflow: LocalWorkflow;
   readonly queues: LocalQueues;
+  /** The embedded git host: bare repositories under the data directory. */
+  readonly gitHost: LocalGitHost;
+  /** DSF_MODEL as the agents use it (the demo's scripted sessions when unset). */
+  readonly modelId: string;
+  /** Whether gated pull requests are merged by the factory itself. */
+  readonly autoMerge: boolean;
   stop(): Promise<void>;
 }
 
@@ -120,6 +141,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await ensureTable(client, tableName);
     const ids = createUlidIdSource();
     const store = new DynamoDbFeatureStore({ client, tableName, clock: systemClock, ids });
+    // Keys start with transcripts/, so bodies land in <dataDir>/blobs/transcripts/<featureId>/.
+    const transcriptBodies = new FileBlobStore(join(options.dataDir, 'blobs'));
+    const transcripts = new DynamoDbTranscriptStore({ client, tableName, clock: systemClock, blobs: transcriptBodies });
     // The embedded git host: bare repositories under the data directory, pull requests in the table.
     const gitHost = new LocalGitHost({
       dataDir: options.dataDir,
@@ -153,11 +177,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     });
     resources.workflow = workflow;
-    Object.assign(deps, { store, workflow, logger, scheduling: { policy: options.schedulingPolicy ?? 'priority', capacity } });
+    const autoMerge = options.autoMerge ?? process.env['DSF_AUTO_MERGE'] !== '0';
+    Object.assign(deps, {
+      store,
+      workflow,
+      logger,
+      scheduling: { policy: options.schedulingPolicy ?? 'priority', capacity },
+      pullRequests: { host: gitHost, autoMerge },
+    });
 
+    // Without DSF_MODEL the agents replay the bundled demo's scripted sessions: the factory runs
+    // offline out of the box, and any other feature's tasks fail with "no scripted session for …".
+    const modelEnv = { ...process.env, DSF_MODEL: process.env['DSF_MODEL'] || `scripted:${DEMO_SESSIONS_DIR}` };
     const worker = createAgentWorkerHandler({
       ...deps,
-      selectAgent: options.selectAgent ?? createDefaultAgentSelector({ heartbeatEveryMs: options.heartbeatEveryMs ?? 10_000 }),
+      selectAgent:
+        options.selectAgent ??
+        createAgentSelector({
+          env: modelEnv,
+          store,
+          workspaces: new LocalWorkspaceProvider({ host: gitHost }),
+          gitHost,
+          lock: new DynamoDbLock({ client, tableName, clock: systemClock }),
+          ledger: new DynamoDbBudgetLedger({ client, tableName }),
+          transcripts,
+          logger,
+          heartbeatEveryMs: options.heartbeatEveryMs ?? 10_000,
+        }),
       attemptTimeoutMs,
     });
     for (const type of agentTypes) {
@@ -182,6 +228,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       workflow,
       defaults: { repo: process.env['DSF_DEFAULT_REPO'] ?? 'demo', baseBranch: process.env['DSF_DEFAULT_BASE_BRANCH'] ?? 'main' },
       idempotencyTtlSeconds: 24 * 3600,
+      transcripts: { entries: transcripts, bodies: transcriptBodies },
     };
     const webhookSecret = options.webhookSecret ?? process.env['DSF_WEBHOOK_SECRET'];
     const api = createApiGatewayServer([
@@ -194,6 +241,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           triggerLabel: process.env['DSF_TRIGGER_LABEL'] ?? 'dsf',
           deliveryTtlSeconds: 7 * 24 * 3600,
           webhookSecret: async () => webhookSecret,
+          // Pushes to a base re-integrate feature branches on the same host the agents work on.
+          gitHost,
         }),
       },
     ]);
@@ -214,7 +263,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
     if (options.resume ?? true) await resumeUnfinished(store, workflow, logger);
     logger.info('DSF API listening', { url });
-    return { url, logger, store, workflow, queues, stop };
+    return { url, logger, store, transcripts, workflow, queues, gitHost, modelId: modelEnv.DSF_MODEL, autoMerge, stop };
   } catch (error) {
     await stop();
     throw error;

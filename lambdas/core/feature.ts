@@ -52,6 +52,15 @@ export const branchNameSchema = z
   .max(200)
   .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]+(?<![./])$/, 'must be a valid git branch name');
 
+/**
+ * Where a feature was asked for, so progress can be reported there. Absent for
+ * features submitted through the API or the CLI.
+ */
+export const featureSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('github_issue'), repo: repoNameSchema, issueNumber: z.number().int().positive() }),
+]);
+export type FeatureSource = z.infer<typeof featureSourceSchema>;
+
 export const featureSchema = z.object({
   id: featureIdSchema,
   title: z.string().min(1).max(200),
@@ -61,6 +70,11 @@ export const featureSchema = z.object({
   status: featureStatusSchema,
   /** Why the feature is in its status (failure reason, who cancelled); cleared on the next transition. */
   statusReason: z.string().max(2_000).optional(),
+  source: featureSourceSchema.optional(),
+  /** The feature's pull request once it is open; `mergeCommit` once merged. */
+  pullRequest: z
+    .object({ number: z.number().int().positive(), url: z.string().optional(), mergeCommit: z.string().optional() })
+    .optional(),
   taskIds: z.array(z.string()),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

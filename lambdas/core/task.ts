@@ -53,11 +53,47 @@ export const taskIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'must be 1-48 lowercase letters, digits or dashes, starting with a letter or digit');
 
+/** What a task's model calls cost, summed over its calls (failed attempts included). */
+export const taskUsageSchema = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  calls: z.number().int().nonnegative(),
+});
+export type TaskUsage = z.infer<typeof taskUsageSchema>;
+
+/**
+ * The quality gates' verdict as a review task records it: the Gate step and the
+ * pull request read it from here. The full report is rendered into `markdown`.
+ */
+export const taskGateSchema = z.object({
+  passed: z.boolean(),
+  gates: z.array(
+    z.object({
+      gate: z.string(),
+      status: z.enum(['passed', 'failed', 'warning', 'skipped']),
+      value: z.union([z.number(), z.string(), z.null()]).optional(),
+      threshold: z.union([z.number(), z.string(), z.null()]).optional(),
+      summary: z.string().max(2_000).optional(),
+    }),
+  ),
+  markdown: z.string().max(60_000),
+  /** How many fix rounds ran before this verdict. */
+  fixAttempts: z.number().int().nonnegative().default(0),
+});
+export type TaskGate = z.infer<typeof taskGateSchema>;
+
 export const taskResultSchema = z.object({
   summary: z.string().max(10_000),
   branch: z.string().optional(),
   commit: z.string().optional(),
   error: z.string().max(10_000).optional(),
+  usage: taskUsageSchema.optional(),
+  /** Paths the conflict agent resolved while integrating this task into the feature branch. */
+  conflictsResolved: z.array(z.string()).optional(),
+  gate: taskGateSchema.optional(),
+  /** The review agent's verdict (review tasks). */
+  review: z.object({ decision: z.enum(['approve', 'request_changes']), reasons: z.array(z.string().max(2_000)).max(50) }).optional(),
 });
 export type TaskResult = z.infer<typeof taskResultSchema>;
 

@@ -10,6 +10,8 @@ export interface FeatureTransition {
   /** When set, the write only happens if the stored status is still this one (StaleStatusError otherwise). */
   readonly expectedFrom?: FeatureStatus;
   readonly reason?: string;
+  /** Recorded with the transition (pr_open, merged), in the same conditional write. */
+  readonly pullRequest?: Feature['pullRequest'];
 }
 
 export interface TaskTransition {
@@ -53,6 +55,7 @@ export function applyFeatureTransition(
     ...rest,
     status: transition.to,
     ...(transition.reason === undefined ? {} : { statusReason: transition.reason }),
+    ...(transition.pullRequest === undefined ? {} : { pullRequest: transition.pullRequest }),
     updatedAt: context.now,
     version: current.version + 1,
   };

@@ -1,4 +1,4 @@
-import type { Task } from '../core/task.js';
+import type { Task, TaskResult } from '../core/task.js';
 
 export interface AgentContext {
   /** Aborted when the feature is cancelled, the attempt is abandoned, or the worker runs out of time. */
@@ -7,11 +7,8 @@ export interface AgentContext {
   heartbeat(): Promise<void>;
 }
 
-export interface AgentOutcome {
-  readonly summary: string;
-  readonly branch?: string;
-  readonly commit?: string;
-}
+/** What the task records on success; `summary` is also what the workflow is told. */
+export type AgentOutcome = Omit<TaskResult, 'error'>;
 
 /** Runs one task to completion. Throws AgentError on failure. */
 export interface Agent {
@@ -23,6 +20,8 @@ export class AgentError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    /** What the failed attempt still has to record: tokens spent, a failing gate report. */
+    readonly details?: Omit<TaskResult, 'summary' | 'error'>,
   ) {
     super(message);
     this.name = 'AgentError';

@@ -88,8 +88,10 @@ export class ModelError extends Error {
     readonly kind: ModelErrorKind,
     message: string,
     readonly retryAfterMs?: number,
+    /** Keeps the SDK's or the ledger's error as `cause`, for the logs. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ModelError';
     this.retryable = kind === 'rate_limited' || kind === 'overloaded' || kind === 'server' || kind === 'timeout';
   }

@@ -37,3 +37,53 @@ export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
 
 /** Where the agent loop writes as it goes; appends must never make a task fail. */
 export type TranscriptSink = (entry: TranscriptEntryInput) => Promise<void>;
+
+export interface TranscriptQuery {
+  readonly featureId: string;
+  /** Only this task's entries. */
+  readonly taskId?: string;
+  /** Only entries with a greater seq: the cursor of paging and of `--follow`. */
+  readonly afterSeq?: number;
+  /** At most this many entries (each implementation has a default). */
+  readonly limit?: number;
+}
+
+export interface TranscriptPage {
+  /** In seq order. */
+  readonly entries: TranscriptEntry[];
+  /** Present when more entries follow this page: pass it as `afterSeq` for the next one. */
+  readonly nextSeq?: number;
+}
+
+/**
+ * Durable transcripts of agent turns, per feature.
+ *
+ * Guarantees every implementation must keep (checked by test/contract/transcript-store.contract.ts):
+ * - `append` validates the entry, redacts secrets from its body, moves a body over the inline
+ *   limit to the blob store (the entry keeps a preview and `bodyRef`), and assigns the next `seq`
+ *   of the feature: concurrent appends of one feature get distinct, consecutive seqs;
+ * - `list` returns entries in seq order and never past a seq that is assigned but not yet written,
+ *   so a cursor taken from its last entry never skips an entry that is still being appended.
+ */
+export interface TranscriptStore {
+  append(entry: TranscriptEntryInput): Promise<TranscriptEntry>;
+  list(query: TranscriptQuery): Promise<TranscriptPage>;
+}
+
+/**
+ * Keys of a BlobStore: relative, slash-separated segments of letters, digits, dot, dash and
+ * underscore. No segment starts with a dot, so none is `.` or `..`: a key is safe as a file
+ * path under a root directory and as an S3 key under a prefix.
+ */
+export const blobKeySchema = z
+  .string()
+  .max(512)
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'must be "/"-separated segments of letters, digits, ".", "_" or "-", none starting with "."');
+
+/** Bodies too large for a table item: a file under the data directory locally, an S3 object on AWS. */
+export interface BlobStore {
+  /** Throws a ZodError for a key that does not match blobKeySchema. */
+  put(key: string, body: string): Promise<void>;
+  /** undefined when nothing is stored at the key (never written, or expired). */
+  get(key: string): Promise<string | undefined>;
+}

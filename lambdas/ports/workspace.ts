@@ -71,6 +71,8 @@ export interface Workspace {
    * which records a merge commit; conflicted paths keep `<<<<<<<` markers.
    */
   merge(commit: string): Promise<{ conflicts: string[] }>;
+  /** The unified diff from `commit` to the working copy's HEAD, cut at `maxBytes` (a reviewer's view of the change). */
+  diff(commit: string, maxBytes?: number): Promise<{ text: string; truncated: boolean; files: string[] }>;
   /** Deletes the working copy; safe to call twice. */
   dispose(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Feature } from '../core/feature.js';
+import type { Feature, FeatureSource } from '../core/feature.js';
 import type { FeatureEvent } from '../core/feature-event.js';
 import { buildNewFeature, type FeatureRequest, type NewFeatureDefaults } from '../core/new-feature.js';
 import { isTerminalTaskStatus, taskStatuses, type Task, type TaskStatus } from '../core/task.js';
@@ -20,14 +20,17 @@ export interface FeatureUseCaseDeps {
 
 export async function submitFeature(
   deps: FeatureUseCaseDeps,
-  input: { request: FeatureRequest; idempotencyKey?: string },
+  input: { request: FeatureRequest; idempotencyKey?: string; source?: FeatureSource },
 ): Promise<{ feature: Feature; created: boolean }> {
   const now = deps.clock.now();
-  const { feature, tasks } = buildNewFeature(input.request, {
+  const built = buildNewFeature(input.request, {
     id: `feat_${deps.ids.ulid()}`,
     now: now.toISOString(),
     defaults: deps.defaults,
   });
+  // The source is set by the trusted caller (the webhook), never taken from a request body.
+  const feature: Feature = input.source ? { ...built.feature, source: input.source } : built.feature;
+  const { tasks } = built;
   const result = await deps.store.createFeature({
     feature,
     tasks,

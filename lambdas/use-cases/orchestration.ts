@@ -9,6 +9,10 @@ import type { FeatureStore } from '../ports/feature-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import { featureIdFromExecutionName, type Workflow } from '../ports/workflow.js';
 import { metricNames, noMetrics, type AppMetrics } from '../ports/metrics.js';
+import { changesCode, gateVerdict, renderPullRequestBody, totalUsage } from '../core/feature-review.js';
+import type { GitHost } from '../ports/git-host.js';
+import { featureBranchName } from '../ports/workspace.js';
+import { notifySafely, type FeatureNotifier } from '../ports/feature-notifier.js';
 
 export interface OrchestrationDeps {
   readonly store: FeatureStore;
@@ -17,6 +21,10 @@ export interface OrchestrationDeps {
   readonly scheduling: { readonly policy: SchedulingPolicy; readonly capacity: AgentCapacity };
   /** EMF on AWS; nothing locally unless given. */
   readonly metrics?: AppMetrics;
+  /** Progress comments where the feature was asked for (its GitHub issue); none when absent. */
+  readonly notifier?: FeatureNotifier;
+  /** Where gated features get their pull request; without it a gated feature just records pr_open. */
+  readonly pullRequests?: { readonly host: Pick<GitHost, 'openPullRequest' | 'mergePullRequest'>; readonly autoMerge: boolean };
 }
 
 /** What AwaitDependencies resumes with; the state machine routes on it. */
@@ -85,6 +93,7 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
       );
       feature = await deps.store.savePlan(featureId, tasks);
       deps.logger.info('feature planned', { featureId, tasks: tasks.length });
+      await notifySafely(deps.notifier, deps.logger, feature, (notifier) => notifier.featurePlanned(feature, tasks));
     }
     feature = await deps.store.transitionFeature(featureId, { to: 'running', expectedFrom: 'planning' });
   }
@@ -242,25 +251,86 @@ export async function gateStep(
   deps: OrchestrationDeps,
   input: z.infer<typeof gateInputSchema>,
 ): Promise<{ next: 'pull_request' | 'failed' | 'done' }> {
-  const feature = await requireFeature(deps.store, input.featureId);
+  const found = await deps.store.getFeatureWithTasks(input.featureId);
+  if (!found) throw new NotFoundError('feature', input.featureId);
+  const { feature, tasks } = found;
   if (feature.status !== 'running') return { next: 'done' };
+  const metrics = deps.metrics ?? noMetrics;
   const unfinished = input.outcomes.filter((o) => o.outcome !== 'succeeded');
+  // A conflict the agents could not resolve is a person's call, not a failure of the feature.
+  const needsHuman = tasks.find((task) => task.status === 'failed' && task.statusReason?.startsWith('needs a human'));
+  let reason: string | undefined;
   if (unfinished.length > 0) {
-    const reason = `tasks did not succeed: ${unfinished.map((o) => `${o.taskId} (${o.outcome})`).join(', ')}`.slice(0, MAX_REASON);
-    await deps.store.transitionFeature(input.featureId, { to: 'failed', expectedFrom: 'running', reason });
-    (deps.metrics ?? noMetrics).add(metricNames.featuresFailed, 'Count', 1);
+    reason = `tasks did not succeed: ${unfinished.map((o) => `${o.taskId} (${o.outcome})`).join(', ')}`;
+  } else {
+    const verdict = gateVerdict(tasks);
+    if (!verdict.pass) reason = verdict.reason;
+    if (tasks.some((task) => task.result?.gate)) metrics.add(verdict.pass ? metricNames.gatesPassed : metricNames.gatesFailed, 'Count', 1);
+  }
+  if (reason !== undefined) {
+    if (needsHuman) {
+      const why = `${needsHuman.id}: ${needsHuman.statusReason}`.slice(0, MAX_REASON);
+      const waiting = await deps.store.transitionFeature(input.featureId, { to: 'needs_human', expectedFrom: 'running', reason: why });
+      await notifySafely(deps.notifier, deps.logger, waiting, (notifier) => notifier.featureNeedsHuman(waiting, why));
+      return { next: 'failed' };
+    }
+    const why = reason.slice(0, MAX_REASON);
+    const failed = await deps.store.transitionFeature(input.featureId, { to: 'failed', expectedFrom: 'running', reason: why });
+    metrics.add(metricNames.featuresFailed, 'Count', 1);
+    await notifySafely(deps.notifier, deps.logger, failed, (notifier) => notifier.featureFailed(failed, why));
     return { next: 'failed' };
   }
   await deps.store.transitionFeature(input.featureId, { to: 'gating', expectedFrom: 'running' });
   return { next: 'pull_request' };
 }
 
-/** PullRequest state: the feature passed its gates and its pull request is open for review. */
+/**
+ * PullRequest state: the feature passed its gates, so its branch goes up for
+ * review as a pull request (opening is idempotent per head and base, so a
+ * retried step updates the same one). With `autoMerge` (the local demo) the
+ * factory merges it at once; otherwise a person merges it and the webhook
+ * records that.
+ */
 export async function pullRequestStep(deps: OrchestrationDeps, featureId: string): Promise<void> {
-  const feature = await requireFeature(deps.store, featureId);
+  const found = await deps.store.getFeatureWithTasks(featureId);
+  if (!found) throw new NotFoundError('feature', featureId);
+  const { feature, tasks } = found;
   if (feature.status !== 'gating') return;
-  await deps.store.transitionFeature(featureId, { to: 'pr_open', expectedFrom: 'gating' });
-  (deps.metrics ?? noMetrics).add(metricNames.featuresSucceeded, 'Count', 1);
+  const metrics = deps.metrics ?? noMetrics;
+  if (!deps.pullRequests || !changesCode(tasks)) {
+    await deps.store.transitionFeature(featureId, { to: 'pr_open', expectedFrom: 'gating' });
+    metrics.add(metricNames.featuresSucceeded, 'Count', 1);
+    return;
+  }
+  const usage = totalUsage(tasks);
+  if (usage.calls > 0) {
+    metrics.add(metricNames.tokensUsed, 'Count', usage.inputTokens + usage.outputTokens);
+    metrics.add(metricNames.costUsd, 'None', usage.costUsd);
+  }
+  const { pullRequest } = await deps.pullRequests.host.openPullRequest(feature.repo, {
+    head: featureBranchName(feature.id),
+    base: feature.baseBranch,
+    title: feature.title,
+    body: renderPullRequestBody(feature, tasks),
+  });
+  const opened = await deps.store.transitionFeature(featureId, {
+    to: 'pr_open',
+    expectedFrom: 'gating',
+    pullRequest: { number: pullRequest.number, ...(pullRequest.url ? { url: pullRequest.url } : {}) },
+  });
+  metrics.add(metricNames.featuresSucceeded, 'Count', 1);
+  await notifySafely(deps.notifier, deps.logger, opened, (notifier) => notifier.pullRequestOpened(opened, pullRequest));
+  if (!deps.pullRequests.autoMerge) return;
+  const merged = await deps.pullRequests.host.mergePullRequest(feature.repo, pullRequest.number, {
+    message: `Merge DSF feature ${feature.id}: ${feature.title}`,
+  });
+  const done = await deps.store.transitionFeature(featureId, {
+    to: 'merged',
+    expectedFrom: 'pr_open',
+    reason: 'merged automatically: gates passed',
+    pullRequest: { number: pullRequest.number, ...(pullRequest.url ? { url: pullRequest.url } : {}), mergeCommit: merged.commit },
+  });
+  await notifySafely(deps.notifier, deps.logger, done, (notifier) => notifier.featureMerged(done, pullRequest.number));
 }
 
 /** RecordFailure state: whatever broke, the feature ends with a recorded status. */
@@ -271,8 +341,9 @@ export async function recordFailure(deps: OrchestrationDeps, input: z.output<typ
   // status above and changes nothing; an execution stopped any other way is recorded as failed.
   const reason = describeStateError(input.error);
   try {
-    await deps.store.transitionFeature(input.featureId, { to: 'failed', reason });
+    const failed = await deps.store.transitionFeature(input.featureId, { to: 'failed', reason });
     (deps.metrics ?? noMetrics).add(metricNames.featuresFailed, 'Count', 1);
+    await notifySafely(deps.notifier, deps.logger, failed, (notifier) => notifier.featureFailed(failed, reason));
   } catch (error) {
     if (!(error instanceof IllegalTransitionError || error instanceof StaleStatusError)) throw error;
   }

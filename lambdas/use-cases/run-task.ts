@@ -113,7 +113,7 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   try {
     const agent = deps.selectAgent(running);
     const outcome = await agent.run(running, { signal: controller.signal, heartbeat });
-    if (!(await settle({ to: 'succeeded', result: { summary: outcome.summary, ...(outcome.branch ? { branch: outcome.branch } : {}), ...(outcome.commit ? { commit: outcome.commit } : {}) } }))) {
+    if (!(await settle({ to: 'succeeded', result: outcome }))) {
       return 'ignored';
     }
     await deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary });
@@ -136,7 +136,8 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
       return 'retry';
     }
     if (!(error instanceof AgentError)) deps.logger.error('agent crashed', { ...log, attempt, error: error as Error });
-    if (await settle({ to: 'failed', reason, result: { summary: 'failed', error: reason } })) {
+    const details = error instanceof AgentError ? error.details : undefined;
+    if (await settle({ to: 'failed', reason, result: { ...details, summary: 'failed', error: reason } })) {
       await deps.workflow.sendTaskFailure(taskToken, { error: 'Agent.Failed', cause: reason });
     }
     return 'failed';

@@ -6,7 +6,9 @@ import { featureRequestSchema } from '../../lambdas/core/new-feature.js';
 import { planFeature, type PlannedTaskWithKind } from '../../lambdas/core/planner.js';
 import { taskStatuses, type Task } from '../../lambdas/core/task.js';
 import { createApiClient, type ApiClient, type FeatureDetail, type TaskSummary } from './api-client.js';
+import { registerGateCommand } from './gate-command.js';
 import { registerRepoCommands } from './repo-commands.js';
+import { registerLogsCommand } from './logs-command.js';
 
 /** Everything the CLI touches outside itself, so tests drive it without spawning a process or opening a socket. */
 export interface CliIo {
@@ -213,6 +215,8 @@ export function createProgram(io: CliIo): Command {
     });
 
   registerRepoCommands(program, { ...io, baseUrl: (command) => client(command).baseUrl });
+  registerGateCommand(program, io, EXIT_USAGE);
+  registerLogsCommand(program, { ...io, sleep, baseUrl: (command) => client(command).baseUrl });
   return program;
 }
 

@@ -48,6 +48,21 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
         expect(events[0]).toMatchObject({ type: 'feature.created', featureId: feature.id, taskCount: 3 });
       });
 
+      it('keeps where a feature came from through reads, lists, plans and transitions', async () => {
+        const { feature: sample } = sampleFeature(clock, { tasks: undefined });
+        const feature = { ...sample, source: { kind: 'github_issue' as const, repo: 'octo/app', issueNumber: 7 } };
+        await store.createFeature({ feature, tasks: [] });
+
+        await store.transitionFeature(feature.id, { to: 'planning' });
+        await store.savePlan(feature.id, sampleFeature(clock).tasks.map((task) => ({ ...task, featureId: feature.id })));
+        const running = await store.transitionFeature(feature.id, { to: 'running' });
+
+        expect(running.source).toEqual(feature.source);
+        expect((await store.getFeature(feature.id))?.source).toEqual(feature.source);
+        expect((await store.getFeatureWithTasks(feature.id))?.feature.source).toEqual(feature.source);
+        expect((await store.listFeatures({ limit: 100 })).items.find((f) => f.id === feature.id)?.source).toEqual(feature.source);
+      });
+
       it('stores a plan bigger than one transaction, in order', async () => {
         const many = Array.from({ length: 150 }, (_, i) => ({ id: `t${i}`, title: `task ${i}`, ...(i > 0 ? { dependsOn: [`t${i - 1}`] } : {}) }));
         const { feature, tasks } = sampleFeature(clock, { tasks: featureRequestSchema.parse({ title: 'x', description: 'y', tasks: many }).tasks! });

@@ -122,6 +122,19 @@ describe('GitHubHost', () => {
     expect(await host.getPullRequest('demo', pullRequest.number)).toMatchObject({ status: 'open' });
   });
 
+  it('comments on an issue through the issues API alone, which GitHub serves for issues and pull requests', async () => {
+    const host = makeHost();
+    await host.ensureBranch('demo', 'issue-comment', 'main');
+    server.commitFiles('octo/demo', 'issue-comment', { 'note.txt': 'note\n' });
+    const { pullRequest } = await host.openPullRequest('demo', { head: 'issue-comment', base: 'main', title: 'Note' });
+    const before = server.requests.length;
+
+    await host.commentOnIssue('demo', pullRequest.number, 'DSF planned 3 tasks');
+
+    expect(server.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([`POST /repos/octo/demo/issues/${pullRequest.number}/comments`]);
+    expect((await host.getPullRequest('demo', pullRequest.number)).comments.map((c) => c.body)).toContain('DSF planned 3 tasks');
+  });
+
   it('maps 404s to the port errors', async () => {
     const host = makeHost();
 

@@ -15,6 +15,7 @@ describe('CDK context', () => {
       deletionProtection: false,
       logRetentionDays: 30,
       api: { rateLimit: 20, burstLimit: 40 },
+      corsAllowedOrigins: [],
       schedulingPolicy: 'priority',
       defaults: { repo: 'demo', baseBranch: 'main' },
     });
@@ -34,6 +35,7 @@ describe('CDK context', () => {
       alarmEmail: 'ops@example.com',
       modelProvider: 'anthropic',
       modelId: 'claude-sonnet-4-5',
+      corsAllowedOrigins: 'https://dsf.example.com, http://localhost:5173',
     });
 
     expect(config).toMatchObject({
@@ -46,7 +48,14 @@ describe('CDK context', () => {
       githubAppId: '123456',
       alarmEmail: 'ops@example.com',
       model: { provider: 'anthropic', id: 'claude-sonnet-4-5' },
+      corsAllowedOrigins: ['https://dsf.example.com', 'http://localhost:5173'],
     });
+  });
+
+  it('refuses CORS origins with a path or without a scheme', () => {
+    for (const origin of ['https://dsf.example.com/', 'dsf.example.com', 'https://dsf.example.com/app']) {
+      expect(() => fromContext({ corsAllowedOrigins: origin })).toThrow(/corsAllowedOrigins/);
+    }
   });
 
   it('turns deletion protection on by default for prod only', () => {

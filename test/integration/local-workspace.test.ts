@@ -161,6 +161,11 @@ describe('LocalWorkspaceProvider', () => {
       expect(await stale.read('README.md')).toBe('# demo, by stale\n');
       expect(await stale.read('other.txt')).toBe('other\n');
       const merged = await stale.commit('Merge the feature branch');
+      const change = await stale.diff(stale.baseCommit);
+      expect(change.files).toEqual(['README.md', 'other.txt']);
+      expect(change.text).toContain('+# demo, by stale');
+      expect(change.truncated).toBe(false);
+      expect((await stale.diff(stale.baseCommit, 10)).truncated).toBe(true);
       await stale.push();
       expect((await host.getCommit('demo', merged!)).parents).toEqual([own, featureHead]);
     } finally {

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Starts `npm start`'s entry (local/main.ts) as a real process, the way a user runs it. */
-export function spawnLocalRuntime(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+/**
+ * Starts `npm start`'s entry (local/main.ts) as a real process, the way a user runs it.
+ * The bundled demo is off unless the test asks for it (DSF_DEMO=1): most tests want an empty factory.
+ */
+export function spawnLocalRuntime(env: Record<string, string>, entry = 'local/main.ts'): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    env: { ...process.env, ...env },
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, DSF_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -9,9 +9,13 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | feature     | FEATURE#<id>       | FEATURE          | FEATURES | <id (ULID)> |
  * | task        | FEATURE#<id>       | TASK#<taskId>    |          |             |
  * | event       | FEATURE#<id>       | EVENT#<ULID>     |          |             |
+ * | transcript  | FEATURE#<id>       | TRANSCRIPT#<000000000042> |  |           |
+ * | transcr. seq| FEATURE#<id>       | TRANSCRIPT_SEQ   |          |             |
  * | idempotency | IDEMPOTENCY#<key>  | IDEMPOTENCY      |          |             |
  * | delivery    | DELIVERY#<id>      | DELIVERY         |          |             |
  * | lock        | LOCK#<name>        | LOCK             |          |             |
+ * | budget      | BUDGET#<featureId> | FEATURE          |          |             |
+ * | task budget | BUDGET#<featureId> | TASK#<taskId>    |          |             |
  * | pull req.   | REPO#<repo>        | PR#<0000000042>  |          |             |
  * | PR counter  | REPO#<repo>        | PR_COUNTER       |          |             |
  * | open PR     | REPO#<repo>        | OPEN_PR#<base>#<head> (while that PR is open) |
@@ -32,9 +36,16 @@ export const keys = {
   featureIndex: (id: string) => ({ GSI1PK: 'FEATURES', GSI1SK: id }),
   task: (featureId: string, taskId: string) => ({ PK: `FEATURE#${featureId}`, SK: `TASK#${taskId}` }),
   event: (featureId: string, eventId: string) => ({ PK: `FEATURE#${featureId}`, SK: `EVENT#${eventId}` }),
+  /** Zero-padded so entries sort by seq. Outside the FEATURE..TASK$ and EVENT# ranges the feature store queries. */
+  transcriptEntry: (featureId: string, seq: number) => ({ PK: `FEATURE#${featureId}`, SK: `TRANSCRIPT#${String(seq).padStart(12, '0')}` }),
+  /** Hands out transcript seqs; '_' sorts after '$', so it is outside the TRANSCRIPT# range. */
+  transcriptCounter: (featureId: string) => ({ PK: `FEATURE#${featureId}`, SK: 'TRANSCRIPT_SEQ' }),
   idempotency: (key: string) => ({ PK: `IDEMPOTENCY#${key}`, SK: 'IDEMPOTENCY' }),
   delivery: (id: string) => ({ PK: `DELIVERY#${id}`, SK: 'DELIVERY' }),
   lock: (name: string) => ({ PK: `LOCK#${name}`, SK: 'LOCK' }),
+  /** Spend of a feature and of its tasks; a partition of its own, so the feature store's queries never see it. */
+  featureBudget: (featureId: string) => ({ PK: `BUDGET#${featureId}`, SK: 'FEATURE' }),
+  taskBudget: (featureId: string, taskId: string) => ({ PK: `BUDGET#${featureId}`, SK: `TASK#${taskId}` }),
   /** Zero-padded so pull requests sort by number. */
   pullRequest: (repo: string, number: number) => ({ PK: `REPO#${repo}`, SK: `PR#${String(number).padStart(10, '0')}` }),
   pullRequestCounter: (repo: string) => ({ PK: `REPO#${repo}`, SK: 'PR_COUNTER' }),

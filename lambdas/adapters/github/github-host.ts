@@ -260,6 +260,14 @@ export class GitHubHost implements GitHost {
     return { id: String(comment.id), body: comment.body, createdAt: comment.created_at };
   }
 
+  /**
+   * Comments on an issue (IssueCommenter). Not commentOnPullRequest: that one first checks
+   * the number is a pull request, which a plain issue is not (the pulls API answers 404).
+   */
+  async commentOnIssue(repo: string, issueNumber: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.at(repo), issue_number: issueNumber, body });
+  }
+
   async mergePullRequest(repo: string, number: number, options?: { message?: string }): Promise<MergedPullRequest> {
     const pull = await this.getPull(repo, number);
     const status = statusOfPull(pull);

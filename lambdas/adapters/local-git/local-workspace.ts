@@ -177,6 +177,21 @@ class LocalWorkspace implements Workspace {
     return { conflicts: text(unmerged).split('\n').filter(Boolean).sort() };
   }
 
+  async diff(commit: string, maxBytes = 200_000): Promise<{ text: string; truncated: boolean; files: string[] }> {
+    this.requireOpen();
+    const sha = commitShaSchema.parse(commit);
+    const [patch, names] = await Promise.all([
+      this.git(['diff', '--no-color', '--no-ext-diff', `${sha}..HEAD`], { cwd: this.dir }),
+      this.git(['diff', '--name-only', `${sha}..HEAD`], { cwd: this.dir }),
+    ]);
+    const full = patch.stdout;
+    return {
+      text: full.subarray(0, maxBytes).toString('utf8'),
+      truncated: full.length > maxBytes,
+      files: text(names).split('\n').filter(Boolean),
+    };
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     await rm(this.dir, { recursive: true, force: true });

@@ -10,11 +10,15 @@ import {
   submitFeature,
   type FeatureUseCaseDeps,
 } from '../../use-cases/features.js';
+import { taskIdSchema } from '../../core/task.js';
+import { getFeatureTranscript, type TranscriptReadDeps } from '../../use-cases/transcripts.js';
 import { apiHandler, header, json, parseJsonBody, parseQuery, type ApiEvent, type ApiHandler, type RouteDefinition } from '../api-handler.js';
 import { HttpError } from '../problem.js';
 
 export interface ApiDeps extends FeatureUseCaseDeps {
   readonly logger: Logger;
+  /** Transcript entries and their offloaded bodies; without them GET /features/{id}/transcript answers 404. */
+  readonly transcripts?: TranscriptReadDeps;
 }
 
 const idempotencyKeySchema = z
@@ -32,6 +36,21 @@ const eventsQuerySchema = z.strictObject({
     .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an event id')
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+const transcriptQuerySchema = z.strictObject({
+  task: taskIdSchema.optional(),
+  after: z
+    .string()
+    .regex(/^\d{1,12}$/, 'must be a seq (a whole number)')
+    .transform(Number)
+    .optional(),
+  // Offloaded entries keep a 2 KB preview and inline ones are at most 16 KB, so 200 entries stay well under Lambda's 6 MB.
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  full: z
+    .enum(['0', '1', 'false', 'true'], { error: 'must be 1 or 0' })
+    .transform((value) => value === '1' || value === 'true')
+    .default(false),
 });
 
 /** `{id}` from the route; any value that is not a feature id cannot name a feature, so it is a 404 downstream. */
@@ -88,6 +107,26 @@ export function createListFeatureEventsHandler(deps: ApiDeps): ApiHandler {
   });
 }
 
+/**
+ * Previews by default: `dsf logs` and `--follow` poll this every second and
+ * print one line per entry, so they never pay for blob reads. `?full=1` puts
+ * the whole bodies in, for `dsf logs --full` and other readers of whole turns.
+ */
+export function createGetFeatureTranscriptHandler(deps: ApiDeps): ApiHandler {
+  return apiHandler(deps.logger, async (event) => {
+    const id = featureId(event);
+    const query = parseQuery(event, transcriptQuerySchema);
+    if (!deps.transcripts) throw new HttpError(404, 'Not found', 'This server keeps no transcripts.');
+    const listing = await getFeatureTranscript({ store: deps.store, transcripts: deps.transcripts }, id, {
+      limit: query.limit,
+      full: query.full,
+      ...(query.task === undefined ? {} : { taskId: query.task }),
+      ...(query.after === undefined ? {} : { afterSeq: query.after }),
+    });
+    return json(200, listing);
+  });
+}
+
 export function createCancelFeatureHandler(deps: ApiDeps): ApiHandler {
   return apiHandler(deps.logger, async (event) => {
     const id = featureId(event);
@@ -104,5 +143,6 @@ export const featureRoutes: readonly RouteDefinition<ApiDeps>[] = [
   { routeKey: 'GET /features/{id}', entry: 'get-feature', create: createGetFeatureHandler },
   { routeKey: 'GET /features/{id}/tasks', entry: 'list-feature-tasks', create: createListFeatureTasksHandler },
   { routeKey: 'GET /features/{id}/events', entry: 'list-feature-events', create: createListFeatureEventsHandler },
+  { routeKey: 'GET /features/{id}/transcript', entry: 'get-feature-transcript', create: createGetFeatureTranscriptHandler },
   { routeKey: 'POST /features/{id}/cancel', entry: 'cancel-feature', create: createCancelFeatureHandler },
 ];

@@ -56,6 +56,23 @@ export function describeApi(shared: () => Synthesized): void {
       expect(routeFor(jwt, webhookRouteKey)).toMatchObject({ AuthorizationType: 'NONE' });
     });
 
+    it('configures no CORS by default, and the given origins for the dashboard when set', () => {
+      expect(resourcesOf(dev.template, 'AWS::ApiGatewayV2::Api')).toSatisfy((apis: Record<string, { Properties?: Record<string, unknown> }>) =>
+        Object.values(apis).every((api) => api.Properties?.['CorsConfiguration'] === undefined),
+      );
+
+      const cors = synthesize({ corsAllowedOrigins: 'https://dsf.example.com,http://localhost:5173' });
+
+      cors.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        CorsConfiguration: {
+          AllowOrigins: ['https://dsf.example.com', 'http://localhost:5173'],
+          AllowMethods: ['GET', 'POST'],
+          AllowHeaders: Match.arrayWith(['authorization', 'content-type', 'idempotency-key', 'x-amz-date', 'x-amz-security-token']),
+          MaxAge: 3600,
+        },
+      });
+    });
+
     it('throttles the stage and writes JSON access logs to a log group with retention', () => {
       dev.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',

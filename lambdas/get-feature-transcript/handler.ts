@@ -1,0 +1,5 @@
+import { buildAwsTranscriptApiDeps } from '../aws-transcript-deps.js';
+import { createGetFeatureTranscriptHandler } from '../http/routes/feature-routes.js';
+
+/** Lambda entry for this route; the logic lives in the use case behind the factory. */
+export const handler = createGetFeatureTranscriptHandler(buildAwsTranscriptApiDeps());
