@@ -108,6 +108,32 @@ function isEnded(status: TaskStatus): boolean {
  * order, so with a bounded number of iterations in flight the critical ones
  * start waiting (and get released) first.
  */
+/**
+ * Roots the Plan step may release before any task has registered its callback:
+ * tasks without dependencies that have not started, by the policy's order, up
+ * to the free capacity of their agent type. Released at plan time, they go to
+ * their agents the moment their Map iteration starts, instead of waiting for
+ * every iteration's registration and a scheduler pass (the workflow's start-up).
+ */
+export function rootsToRelease(tasks: readonly Task[], options: { policy: SchedulingPolicy; capacity: AgentCapacity }): string[] {
+  const inFlight = new Map<AgentType, number>();
+  for (const task of tasks) if (IN_FLIGHT.includes(task.status)) inFlight.set(task.agentType, (inFlight.get(task.agentType) ?? 0) + 1);
+  let roots = tasks.filter((task) => task.status === 'pending' && task.dependsOn.length === 0);
+  if (options.policy === 'priority') {
+    const paths = longestRemainingPaths(tasks);
+    const position = new Map(tasks.map((task, index) => [task.id, index]));
+    roots = [...roots].sort((a, b) => paths.get(b.id)! - paths.get(a.id)! || position.get(a.id)! - position.get(b.id)!);
+  }
+  const run: string[] = [];
+  for (const task of roots) {
+    const used = inFlight.get(task.agentType) ?? 0;
+    if (used >= options.capacity[task.agentType]) continue;
+    inFlight.set(task.agentType, used + 1);
+    run.push(task.id);
+  }
+  return run;
+}
+
 export function priorityOrder(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 'estimatedSeconds'>[]): string[] {
   const paths = longestRemainingPaths(tasks);
   return topologicalOrder(tasks, (a, b) => paths.get(b)! - paths.get(a)!);

@@ -118,6 +118,12 @@ export const taskSchema = z.object({
    * A capability: whoever holds it can advance the execution, so it never leaves the backend.
    */
   waitToken: z.string().max(2048).optional(),
+  /**
+   * A digest of the callback token of the attempt now running (never the token
+   * itself: tokens are capabilities). A redelivered copy of that attempt's own
+   * message is recognised by it and ignored instead of taking the task over.
+   */
+  attemptToken: z.string().max(128).optional(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   version: z.number().int().nonnegative(),

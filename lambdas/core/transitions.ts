@@ -27,6 +27,8 @@ export interface TaskTransition {
   readonly expectedAttempts?: number;
   /** Stores the workflow's callback token; set when the task starts waiting for its dependencies. */
   readonly waitToken?: string;
+  /** The digest of the dispatch token of the attempt that starts running (see Task.attemptToken). */
+  readonly attemptToken?: string;
 }
 
 export interface TransitionContext {
@@ -90,11 +92,13 @@ export function applyTaskTransition(
     throw new IllegalTransitionError('task', qualifiedId, current.status, transition.to);
   }
   // The wait token is only meaningful while waiting; it never outlives that status.
-  const { statusReason: _previousReason, waitToken: _previousToken, ...rest } = current;
+  // So is the attempt's token digest: only a running task has an attempt.
+  const { statusReason: _previousReason, waitToken: _previousToken, attemptToken: _previousAttempt, ...rest } = current;
   const next: Task = {
     ...rest,
     status: transition.to,
     ...(transition.waitToken === undefined ? {} : { waitToken: transition.waitToken }),
+    ...(transition.attemptToken === undefined || transition.to !== 'running' ? {} : { attemptToken: transition.attemptToken }),
     ...(transition.reason === undefined ? {} : { statusReason: transition.reason }),
     ...(transition.result === undefined ? {} : { result: transition.result }),
     attempts: current.attempts + (transition.countAttempt ? 1 : 0),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isTerminalFeatureStatus, type Feature } from '../core/feature.js';
 import { buildNewFeature } from '../core/new-feature.js';
 import { planFeature } from '../core/planner.js';
-import { decideReleases, priorityOrder, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
+import { decideReleases, priorityOrder, rootsToRelease, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
 import { isTerminalTaskStatus, type Task } from '../core/task.js';
 import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
 import type { FeatureStore } from '../ports/feature-store.js';
@@ -99,6 +99,19 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
   }
   if (isTerminalFeatureStatus(feature.status)) throw new IllegalTransitionError('feature', featureId, feature.status, 'running');
   const tasks = await deps.store.listTasks(featureId);
+  // The first roots are released now (pending → queued), so their iterations dispatch at once
+  // (AwaitDependencies answers `run` for a queued task) while the others are still registering.
+  await Promise.all(
+    rootsToRelease(tasks, deps.scheduling).map(async (taskId) => {
+      const task = tasks.find((candidate) => candidate.id === taskId)!;
+      try {
+        await deps.store.transitionTask(featureId, taskId, { to: 'queued', expectedFrom: 'pending', expectedVersion: task.version, reason: 'a root, released at plan time' }, { current: task });
+      } catch (error) {
+        // A resumed plan step may race a pass of the previous execution; whoever wins released it.
+        if (!(error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
+      }
+    }),
+  );
   return { taskIds: deps.scheduling.policy === 'priority' ? priorityOrder(tasks) : feature.taskIds };
 }
 

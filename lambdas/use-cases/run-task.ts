@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Task } from '../core/task.js';
 import { IllegalTransitionError, StaleStatusError } from '../core/errors.js';
@@ -50,6 +51,13 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
     await deps.workflow.sendTaskSuccess(taskToken, { summary: task.result?.summary ?? '' });
     return 'ignored';
   }
+  const attemptToken = digestOf(taskToken);
+  if (task.status === 'running' && task.attemptToken === attemptToken) {
+    // SQS delivers at least once: this is a copy of the message of the attempt now running. Taking the
+    // task over would run the work twice; the running attempt reports through the same token.
+    deps.logger.info('duplicate delivery of the running attempt', log);
+    return 'ignored';
+  }
   if (task.status === 'failed' || task.status === 'skipped') {
     await deps.workflow.sendTaskFailure(taskToken, { error: 'Agent.Failed', cause: task.statusReason ?? task.status });
     return 'ignored';
@@ -73,7 +81,12 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
         { current },
       );
     }
-    running = await deps.store.transitionTask(featureId, taskId, { to: 'running', expectedVersion: current.version, countAttempt: true }, { current });
+    running = await deps.store.transitionTask(
+      featureId,
+      taskId,
+      { to: 'running', expectedVersion: current.version, countAttempt: true, attemptToken },
+      { current },
+    );
   } catch (error) {
     if (isRace(error)) {
       deps.logger.info('task already claimed by another delivery', log);
@@ -116,10 +129,10 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
     if (!(await settle({ to: 'succeeded', result: outcome }))) {
       return 'ignored';
     }
-    await deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary });
+    // The dependents' release does not wait on the workflow hearing of this task: both at once.
+    await Promise.all([deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary }), releaseReadyTasks(deps, featureId)]);
     recordDuration();
     deps.logger.info('task succeeded', { ...log, attempt });
-    await releaseReadyTasks(deps, featureId);
     return 'succeeded';
   } catch (error) {
     if (controller.signal.aborted) {
@@ -145,3 +158,6 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
     clearTimeout(timer);
   }
 }
+
+/** Identifies a callback token without storing it: tokens are capabilities, digests are not. */
+const digestOf = (token: string): string => createHash('sha256').update(token).digest('base64url').slice(0, 32);

@@ -53,6 +53,24 @@ describe('feature state machine on the local engine', () => {
   });
 });
 
+describe('at-least-once delivery', () => {
+  it('ignores a redelivered copy of the running attempt\'s message instead of running the task twice', async () => {
+    // A visibility timeout shorter than the task: SQS hands the same message out again mid-attempt.
+    runtime = await startTestRuntime({ visibilityTimeoutSeconds: 1, attemptTimeoutMs: 10_000 });
+    const id = await submitFeature(runtime, { title: 'Slow', description: 'x', tasks: [sleepTask('slow', 2.5)] });
+
+    const execution = await waitForExecution(runtime, id);
+
+    expect(execution?.status).toBe('SUCCEEDED');
+    const [task] = await runtime.store.listTasks(id);
+    expect(task).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const starts = (await runtime.store.listEvents(id)).filter((event) => event.type === 'task.status' && event.to === 'running');
+    expect(starts).toHaveLength(1);
+    // The token itself is never stored, only its digest, and only while the attempt runs.
+    expect(task!.attemptToken).toBeUndefined();
+  });
+});
+
 describe('failure paths', () => {
   it('retries a transient failure and succeeds on the next attempt', async () => {
     runtime = await startTestRuntime();
