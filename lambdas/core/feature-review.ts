@@ -15,7 +15,7 @@ export function gateVerdict(tasks: readonly Task[]): GateVerdict {
   if (failing.length > 0) {
     return { pass: false, reason: `quality gates failed in ${failing.map((task) => task.id).join(', ')}` };
   }
-  if (gated.length === 0) return { pass: false, reason: 'no review task ran the quality gates' };
+  if (gated.length === 0) return { pass: false, reason: 'no review task ran the quality gates (an explicit plan needs a task with agentType "review")' };
   return { pass: true, note: `gates passed (${gated.map((task) => task.id).join(', ')})` };
 }
 

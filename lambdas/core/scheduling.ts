@@ -59,8 +59,6 @@ export function decideReleases(
   options: { policy: SchedulingPolicy; capacity: AgentCapacity },
 ): ReleaseDecision {
   const byId = new Map(tasks.map((task) => [task.id, task]));
-  const inFlight = new Map<AgentType, number>();
-  for (const task of tasks) if (IN_FLIGHT.includes(task.status)) inFlight.set(task.agentType, (inFlight.get(task.agentType) ?? 0) + 1);
 
   const skip: { taskId: string; reason: string }[] = [];
   const ready: Task[] = [];
@@ -88,13 +86,7 @@ export function decideReleases(
     candidates = [...candidates].sort((a, b) => paths.get(b.id)! - paths.get(a.id)! || position.get(a.id)! - position.get(b.id)!);
   }
 
-  const run: string[] = [];
-  for (const task of candidates) {
-    const used = inFlight.get(task.agentType) ?? 0;
-    if (used >= options.capacity[task.agentType]) continue;
-    inFlight.set(task.agentType, used + 1);
-    run.push(task.id);
-  }
+  const run = admit(candidates, tasks, options.capacity);
   return { run, skip };
 }
 
@@ -116,18 +108,23 @@ function isEnded(status: TaskStatus): boolean {
  * every iteration's registration and a scheduler pass (the workflow's start-up).
  */
 export function rootsToRelease(tasks: readonly Task[], options: { policy: SchedulingPolicy; capacity: AgentCapacity }): string[] {
-  const inFlight = new Map<AgentType, number>();
-  for (const task of tasks) if (IN_FLIGHT.includes(task.status)) inFlight.set(task.agentType, (inFlight.get(task.agentType) ?? 0) + 1);
   let roots = tasks.filter((task) => task.status === 'pending' && task.dependsOn.length === 0);
   if (options.policy === 'priority') {
     const paths = longestRemainingPaths(tasks);
     const position = new Map(tasks.map((task, index) => [task.id, index]));
     roots = [...roots].sort((a, b) => paths.get(b.id)! - paths.get(a.id)! || position.get(a.id)! - position.get(b.id)!);
   }
+  return admit(roots, tasks, options.capacity);
+}
+
+/** The candidates, in their order, that fit the capacity left by the tasks queued or running per agent type. */
+function admit(candidates: readonly Task[], tasks: readonly Task[], capacity: AgentCapacity): string[] {
+  const inFlight = new Map<AgentType, number>();
+  for (const task of tasks) if (IN_FLIGHT.includes(task.status)) inFlight.set(task.agentType, (inFlight.get(task.agentType) ?? 0) + 1);
   const run: string[] = [];
-  for (const task of roots) {
+  for (const task of candidates) {
     const used = inFlight.get(task.agentType) ?? 0;
-    if (used >= options.capacity[task.agentType]) continue;
+    if (used >= capacity[task.agentType]) continue;
     inFlight.set(task.agentType, used + 1);
     run.push(task.id);
   }
