@@ -29,7 +29,7 @@ import { featureRoutes } from '../lambdas/http/routes/feature-routes.js';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { METRIC_NAMESPACE } from '../lambdas/ports/metrics.js';
 import { webhookEntry } from '../lib/api.js';
-import { bundleHandler, handlerEntryPath, handlerNodeOptions, type HandlerBundle } from '../lib/bundling.js';
+import { bundleHandler, handlerEntryPath, handlerNodeOptions, workerRuntimePackages, type HandlerBundle } from '../lib/bundling.js';
 import { serviceNames } from '../lib/service-names.js';
 
 type Group = 'api' | 'orchestration' | 'worker';
@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   try {
     const measurements: Measurement[] = [];
     for (const handler of handlers) {
-      const bundle = await bundleHandler(handlerEntryPath(handler.entry), path.join(workdir, handler.entry));
+      // The worker image ships the gates' tools beside the bundle (docker/agent-worker/Dockerfile), as measured here.
+      const options = handler.group === 'worker' ? { external: workerRuntimePackages, eventStreams: true } : {};
+      const bundle = await bundleHandler(handlerEntryPath(handler.entry), path.join(workdir, handler.entry), options);
       const outcome = await medianInitMs(bundle.file, handler.service, runs);
       measurements.push({ ...handler, bundle, ...outcome });
     }

@@ -5,14 +5,14 @@ import { createUlidIdSource } from './adapters/ulid-id-source.js';
 import { createDocumentClient } from './adapters/dynamodb/dynamodb-client.js';
 import { DynamoDbFeatureStore } from './adapters/dynamodb/dynamodb-feature-store.js';
 import { SfnWorkflow } from './adapters/sfn/sfn-workflow.js';
-import { createDefaultAgentSelector } from './agents/sleep-agent.js';
 import { createPowertoolsMetrics } from './adapters/powertools-metrics.js';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { apiConfigSchema, loadConfig, orchestrationConfigSchema, webhookConfigSchema } from './config.js';
+import { apiConfigSchema, gitHubAppFrom, loadConfig, orchestrationConfigSchema, webhookConfigSchema } from './config.js';
+import { GitHubAppHost } from './adapters/github/github-app-host.js';
+import { IssueCommentNotifier } from './adapters/issue-comment-notifier.js';
 import type { WebhookRouteDeps } from './http/routes/webhook-route.js';
 import type { ApiDeps } from './http/routes/feature-routes.js';
 import type { OrchestrationDeps } from './use-cases/orchestration.js';
-import type { WorkerDeps } from './use-cases/run-task.js';
 import type { z } from 'zod';
 import { defaultAgentCapacity } from './core/scheduling.js';
 
@@ -55,38 +55,65 @@ export function buildAwsOrchestrationDeps(env: Env = process.env): Orchestration
   return orchestrationDepsFrom(loadConfig(orchestrationConfigSchema, env), 'dsf-orchestrator');
 }
 
-function orchestrationDepsFrom(config: z.output<typeof orchestrationConfigSchema>, serviceName: string): OrchestrationDeps {
-  const { store } = storeFrom(config);
+/**
+ * A secret's value through Powertools Parameters, cached for five minutes per
+ * container, so a rotated secret takes effect without a deploy.
+ */
+export const readSecret = async (secretId: string): Promise<string | undefined> => (await getSecret<string>(secretId, { maxAge: 300 })) ?? undefined;
+
+/** The GitHub App host when DSF_GITHUB_APP_ID is set (its key read from Secrets Manager on first use), else undefined. */
+export function gitHubHostFrom(config: Parameters<typeof gitHubAppFrom>[0], logger: Logger): GitHubAppHost | undefined {
+  const app = gitHubAppFrom(config);
+  if (!app) return undefined;
+  return new GitHubAppHost({
+    appId: app.appId,
+    installationId: app.installationId,
+    owner: app.owner,
+    privateKey: () => readSecret(app.privateKeySecretId),
+    ...(app.apiUrl ? { baseUrl: app.apiUrl } : {}),
+    // Octokit's log lines go through the redacting log (github-host.ts) into the function's logger.
+    log: {
+      debug: () => {},
+      info: (message) => logger.info(message),
+      warn: (message) => logger.warn(message),
+      error: (message) => logger.error(message),
+    },
+  });
+}
+
+export function orchestrationDepsFrom(
+  config: z.output<typeof orchestrationConfigSchema>,
+  serviceName: string,
+  { store }: Pick<ReturnType<typeof storeFrom>, 'store'> = storeFrom(config),
+): OrchestrationDeps & { gitHub?: GitHubAppHost } {
+  const logger = new Logger({ serviceName });
+  const gitHub = gitHubHostFrom(config, logger);
   return {
     store,
     workflow: workflowFor(),
-    logger: new Logger({ serviceName }),
+    logger,
     metrics: createPowertoolsMetrics(serviceName),
     scheduling: {
       policy: config.DSF_SCHEDULING_POLICY,
       capacity: { ...defaultAgentCapacity, ...config.DSF_AGENT_CONCURRENCY },
     },
-  };
-}
-
-export function buildAwsWorkerDeps(env: Env = process.env): WorkerDeps {
-  const config = loadConfig(orchestrationConfigSchema, env);
-  return {
-    ...orchestrationDepsFrom(config, 'dsf-agent-worker'),
-    selectAgent: createDefaultAgentSelector({ heartbeatEveryMs: config.DSF_HEARTBEAT_EVERY_MS }),
-    attemptTimeoutMs: config.DSF_ATTEMPT_TIMEOUT_MS,
+    // A gated feature gets a pull request for people to review and merge: the factory never merges on AWS by itself.
+    ...(gitHub ? { gitHub, pullRequests: { host: gitHub, autoMerge: false }, notifier: new IssueCommentNotifier(gitHub) } : {}),
   };
 }
 
 export function buildAwsWebhookDeps(env: Env = process.env): WebhookRouteDeps {
   const config = loadConfig(webhookConfigSchema, env);
+  // The webhook schema extends the API's, so one parse serves both.
+  const deps = apiDepsFrom(config, 'dsf-webhook');
+  const gitHub = gitHubHostFrom(config, deps.logger);
   return {
-    // The webhook schema extends the API's, so one parse serves both.
-    ...apiDepsFrom(config, 'dsf-webhook'),
+    ...deps,
     metrics: createPowertoolsMetrics('dsf-webhook'),
     triggerLabel: config.DSF_TRIGGER_LABEL,
     deliveryTtlSeconds: config.DSF_DELIVERY_TTL_SECONDS,
-    // Cached for five minutes per container, so a rotated secret takes effect without a deploy.
-    webhookSecret: async () => (await getSecret<string>(config.DSF_WEBHOOK_SECRET_ID, { maxAge: 300 })) ?? undefined,
+    webhookSecret: () => readSecret(config.DSF_WEBHOOK_SECRET_ID),
+    // Commands answered on their issue, progress reported there, feature branches re-integrated when their base moves.
+    ...(gitHub ? { gitHost: gitHub, issues: gitHub, notifier: new IssueCommentNotifier(gitHub) } : {}),
   };
 }

@@ -25,6 +25,52 @@ const transcriptConfig = {
 };
 
 /**
+ * The GitHub App DSF acts as (pull requests, issue comments, the agents' clones
+ * and pushes). All of it or none: without it the functions run without GitHub
+ * (see gitHubAppFrom).
+ */
+const gitHubAppConfig = {
+  DSF_GITHUB_APP_ID: z.string().regex(/^\d{1,12}$/, 'must be the numeric GitHub App id').optional(),
+  DSF_GITHUB_INSTALLATION_ID: z.coerce.number().int().positive().optional(),
+  /** Owner of repositories named without one ("demo" → `<owner>/demo`). */
+  DSF_GITHUB_OWNER: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub user or organisation name').optional(),
+  /** Name or ARN of the Secrets Manager secret that holds the App's private key (never the key itself). */
+  DSF_GITHUB_APP_PRIVATE_KEY_SECRET_ID: z.string().min(1).optional(),
+  /** GitHub Enterprise Server: its API URL (https://<host>/api/v3) and web URL (https://<host>); default github.com. */
+  DSF_GITHUB_API_URL: z.url({ protocol: /^https$/ }).optional(),
+  DSF_GITHUB_URL: z.url({ protocol: /^https$/ }).optional(),
+};
+
+export interface GitHubAppConfig {
+  readonly appId: string;
+  readonly installationId: number;
+  readonly owner: string;
+  readonly privateKeySecretId: string;
+  readonly apiUrl?: string;
+  readonly webUrl?: string;
+}
+
+/**
+ * The GitHub App settings, or undefined when DSF_GITHUB_APP_ID is unset. Set,
+ * it needs the installation, the owner and the key's secret: a half-configured
+ * App fails at cold start with everything missing listed.
+ */
+export function gitHubAppFrom(config: { [K in keyof typeof gitHubAppConfig]?: z.output<(typeof gitHubAppConfig)[K]> }): GitHubAppConfig | undefined {
+  if (config.DSF_GITHUB_APP_ID === undefined) return undefined;
+  const required = ['DSF_GITHUB_INSTALLATION_ID', 'DSF_GITHUB_OWNER', 'DSF_GITHUB_APP_PRIVATE_KEY_SECRET_ID'] as const;
+  const missing = required.filter((key) => config[key] === undefined);
+  if (missing.length > 0) throw new ConfigError(missing.map((key) => `${key}: is required when DSF_GITHUB_APP_ID is set`));
+  return {
+    appId: config.DSF_GITHUB_APP_ID,
+    installationId: config.DSF_GITHUB_INSTALLATION_ID!,
+    owner: config.DSF_GITHUB_OWNER!,
+    privateKeySecretId: config.DSF_GITHUB_APP_PRIVATE_KEY_SECRET_ID!,
+    ...(config.DSF_GITHUB_API_URL ? { apiUrl: config.DSF_GITHUB_API_URL } : {}),
+    ...(config.DSF_GITHUB_URL ? { webUrl: config.DSF_GITHUB_URL } : {}),
+  };
+}
+
+/**
  * Configuration of the API functions, read once per cold start. Every problem
  * is reported at once, so a misconfigured deployment fails with the full list.
  */
@@ -53,6 +99,7 @@ export const orchestrationConfigSchema = z.object({
   /** One attempt's budget; keep it under the worker function's timeout. */
   DSF_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(13 * 60_000),
   ...transcriptConfig,
+  ...gitHubAppConfig,
 });
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;
 
@@ -78,4 +125,5 @@ export const webhookConfigSchema = apiConfigSchema.extend({
   DSF_WEBHOOK_SECRET_ID: z.string().min(1),
   DSF_TRIGGER_LABEL: z.string().min(1).max(50).default('dsf'),
   DSF_DELIVERY_TTL_SECONDS: z.coerce.number().int().min(3600).default(7 * 24 * 3600),
+  ...gitHubAppConfig,
 });

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
 import { repoRoot } from './bundling.js';
-import type { DsfConfig } from './config.js';
+import { modelsOf, type DsfConfig } from './config.js';
 import { pascalCase } from './construct-ids.js';
 import { allowTaskTokenCallbacks, DsfFunction } from './dsf-function.js';
 import { acknowledge, wildcardResourceFinding } from './nag.js';
@@ -53,7 +53,6 @@ export interface AgentsProps {
   readonly secrets: Secrets;
   readonly concurrency: Readonly<Record<AgentType, number>>;
   readonly model: DsfConfig['model'];
-  readonly githubAppId?: string;
   /** The orchestration variables of lambdas/config.ts shared with the state machine's functions. */
   readonly environment: Readonly<Record<string, string>>;
   readonly timeout: Duration;
@@ -81,7 +80,9 @@ export class Agents extends Construct {
       ignoreMode: IgnoreMode.DOCKER,
       exclude: [...workerImageContext],
     });
-    const modelStatements = props.model.provider === 'bedrock' ? bedrockInvokeStatements(this, props.model.id) : [];
+    const bedrockModels = [...new Set(modelsOf(props.model).filter((model) => model.provider === 'bedrock').map((model) => model.id))];
+    const modelStatements = bedrockModels.flatMap((modelId) => bedrockInvokeStatements(this, modelId));
+    const modelEnvironment = modelEnvironmentOf(props.model);
 
     this.workers = Object.fromEntries(
       agentTypes.map((agentType) => {
@@ -94,11 +95,8 @@ export class Agents extends Construct {
             ...props.environment,
             ...props.storage.transcriptEnvironment,
             DSF_AGENT_TYPE: agentType,
-            DSF_MODEL_PROVIDER: props.model.provider,
-            DSF_MODEL_ID: props.model.id,
-            DSF_GITHUB_APP_PRIVATE_KEY_SECRET_ID: props.secrets.githubAppPrivateKey.secretArn,
-            ...(props.githubAppId ? { DSF_GITHUB_APP_ID: props.githubAppId } : {}),
-            ...(props.secrets.modelApiKey ? { DSF_MODEL_API_KEY_SECRET_ID: props.secrets.modelApiKey.secretArn } : {}),
+            ...modelEnvironment,
+            ...props.secrets.modelKeyEnvironment,
           },
           timeout: props.timeout,
           memorySize: 2048,
@@ -110,8 +108,7 @@ export class Agents extends Construct {
         props.storage.grantReadWriteData(worker.role);
         props.storage.grantTranscriptWrite(worker.role);
         allowTaskTokenCallbacks(worker, ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
-        props.secrets.githubAppPrivateKey.grantRead(worker.role);
-        props.secrets.modelApiKey?.grantRead(worker.role);
+        props.secrets.grantModelKeysRead(worker);
         for (const statement of modelStatements) worker.role.addToPrincipalPolicy(statement);
         acknowledgeBedrockWildcards(worker, modelStatements);
         worker.function.addEventSource(
@@ -126,6 +123,18 @@ export class Agents extends Construct {
       }),
     ) as Record<AgentType, DsfFunction>;
   }
+}
+
+/** The variables lambdas/adapters/models/select-provider.ts reads: DSF_MODEL, DSF_MODEL_<ROLE>, budgets, prices. */
+export function modelEnvironmentOf(model: DsfConfig['model']): Record<string, string> {
+  return {
+    DSF_MODEL: `${model.provider}:${model.id}`,
+    ...Object.fromEntries(Object.entries(model.roles ?? {}).map(([role, spec]) => [`DSF_MODEL_${role.toUpperCase()}`, `${spec.provider}:${spec.id}`])),
+    ...(model.openaiBaseUrl ? { OPENAI_BASE_URL: model.openaiBaseUrl } : {}),
+    ...(model.budgetTask ? { DSF_BUDGET_TASK: model.budgetTask } : {}),
+    ...(model.budgetFeature ? { DSF_BUDGET_FEATURE: model.budgetFeature } : {}),
+    ...(model.prices ? { DSF_MODEL_PRICES: model.prices } : {}),
+  };
 }
 
 /**

@@ -31,6 +31,7 @@ const routeRights: Readonly<Record<string, { readonly writes: boolean; readonly 
   'list-feature-events': { writes: false },
   'get-feature-transcript': { writes: false, transcripts: 'read' },
   'cancel-feature': { writes: true, workflow: 'stop' },
+  'get-metrics': { writes: false },
 };
 
 export interface ApiProps {

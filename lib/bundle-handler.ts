@@ -1,18 +1,22 @@
 import path from 'node:path';
-import { bundleHandler } from './bundling.js';
+import { bundleHandler, workerRuntimePackages } from './bundling.js';
 
 /**
- * `tsx lib/bundle-handler.ts <entry.ts> <outdir>`: bundles one handler with the
+ * `tsx lib/bundle-handler.ts <entry.ts> <outdir> [--worker]`: bundles one handler with the
  * shared settings (lib/bundling.ts). The CDK base function runs it for every
  * zip function (CDK local bundling is synchronous, and the esbuild plugin needs
- * the async API); the agent worker's Dockerfile runs it in the image build.
+ * the async API); the agent worker's Dockerfile runs it in the image build with
+ * `--worker`, which leaves the gates' tools (workerRuntimePackages) to the
+ * node_modules installed beside the bundle and keeps the SDK's event-stream support.
  */
 const [entry, outdir, ...rest] = process.argv.slice(2);
-if (!entry || !outdir || rest.length > 0) {
-  console.error('usage: tsx lib/bundle-handler.ts <entry.ts> <outdir>');
+const worker = rest.length === 1 && rest[0] === '--worker';
+if (!entry || !outdir || (rest.length > 0 && !worker)) {
+  console.error('usage: tsx lib/bundle-handler.ts <entry.ts> <outdir> [--worker]');
   process.exit(2);
 }
-const bundle = await bundleHandler(path.resolve(entry), path.resolve(outdir));
+// The worker's model clients stream (event streams); the zip functions' clients never do.
+const bundle = await bundleHandler(path.resolve(entry), path.resolve(outdir), worker ? { external: workerRuntimePackages, eventStreams: true } : {});
 const kb = (bytes: number) => Math.round(bytes / 1024);
 console.log(
   `${path.relative(process.cwd(), bundle.file)}: ${kb(bundle.initBytes)} KB loaded at init, ${kb(bundle.totalBytes)} KB of JavaScript in all, ${kb(bundle.sourceMapBytes)} KB of source maps`,

@@ -23,6 +23,23 @@ export const nodeTarget = 'node22';
  */
 export const requireBanner = "import { createRequire as __dsfCreateRequire } from 'node:module'; const require = __dsfCreateRequire(import.meta.url);";
 
+/**
+ * Left out of the agent worker's bundle and installed beside it in the image
+ * (docker/agent-worker/Dockerfile): the gates' tools. ESLint and its plugins
+ * break when bundled (ESLint's rule helpers lose their exports:
+ * "….parse is not a function"), eslint-plugin-security is loaded with
+ * createRequire (invisible to esbuild), and tsc is run as a file.
+ */
+export const workerRuntimePackages = [
+  'eslint',
+  '@eslint/js',
+  'typescript-eslint',
+  'typescript',
+  'eslint-plugin-security',
+  '@secretlint/core',
+  '@secretlint/secretlint-rule-preset-recommend',
+] as const;
+
 export const handlerEsbuildOptions = {
   bundle: true,
   platform: 'node',
@@ -32,11 +49,13 @@ export const handlerEsbuildOptions = {
   sourcemap: true,
   // Prefer the ES module builds, so esbuild can drop the parts of the AWS SDK v3 a handler does not import.
   mainFields: ['module', 'main'],
-  // Nothing external: the SDK v3 in the Lambda runtime is whatever version AWS ships; bundling pins ours and tree-shakes it.
-  external: [] as string[],
+  // Nothing of ours external: the SDK v3 in the Lambda runtime is whatever version AWS ships; bundling pins ours and tree-shakes it.
+  // Only jiti: ESLint's loader of TypeScript config files (`await import("jiti")`, an optional peer we do not install),
+  // which the gates never reach because they pass their own config (overrideConfigFile: true).
+  external: ['jiti'] as string[],
   banner: { js: requireBanner },
   // Modules only reached through `await import()` become chunks that are never loaded at cold start
-  // (the SDK's event-stream support, for clients whose operations have none).
+  // (the GitHub client, which GitHubAppHost imports on first use; the worker's SDK event-stream support).
   splitting: true,
 } as const satisfies BuildOptions;
 
@@ -113,6 +132,51 @@ export const envOnlyAwsCredentials: Plugin = {
   },
 };
 
+/**
+ * Every AWS SDK client imports its whole package.json (about 2 KB minified each) to read
+ * one field, `version`, for its user agent. This gives them a package.json with only that.
+ */
+export const sdkPackageVersionOnly: Plugin = {
+  name: 'sdk-package-version-only',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]@aws-sdk[\\/][^\\/]+[\\/]package\.json$/ }, async (args) => {
+      const manifest: unknown = JSON.parse(await readFile(args.path, 'utf8'));
+      const version = manifest && typeof manifest === 'object' && 'version' in manifest ? manifest.version : undefined;
+      if (typeof version !== 'string') return { errors: [{ text: `${args.path} has no version` }] };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
+/** What a function's SDK client reports when it is asked for an event stream it was bundled without. */
+export const noEventStreamsMessage =
+  'this function was bundled without the AWS SDK\'s event-stream support, as none of its clients has an event-stream operation (lib/bundling.ts)';
+
+/**
+ * The SDK's protocols load its event-stream support with `await import('@smithy/core/event-streams')`,
+ * and only for an operation with an event stream. None of the zip functions' clients (DynamoDB,
+ * Step Functions, Secrets Manager) has one, yet the support ships in each asset (about 14 KB).
+ * This resolves that dynamic import to a stub that throws `noEventStreamsMessage`. Clients with
+ * event-stream operations (Bedrock's ConverseStream, S3's SelectObjectContent) import the support
+ * statically in their runtime config: such an import fails the build, so a function that needs the
+ * support is never bundled without it (the agent worker bundles with `eventStreams: true`).
+ */
+export const noAwsEventStreams: Plugin = {
+  name: 'no-aws-event-streams',
+  setup(pluginBuild) {
+    const namespace = 'no-aws-event-streams';
+    pluginBuild.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+      args.kind === 'dynamic-import'
+        ? { path: args.path, namespace }
+        : { errors: [{ text: `${args.importer} imports @smithy/core/event-streams: one of this function's clients has event-stream operations; bundle it with eventStreams: true` }] },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace }, () => {
+      const fail = `() => { throw new Error(${JSON.stringify(noEventStreamsMessage)}); }`;
+      return { contents: `export const EventStreamSerde = ${fail};\nexport const eventStreamSerdeProvider = ${fail};`, loader: 'js' };
+    });
+  },
+};
+
 /** Lambda loads `index.handler` from `index.mjs` for ESM bundles. */
 export const bundleFileName = 'index.mjs';
 
@@ -144,12 +208,20 @@ export interface HandlerBundle {
  * `await import()` that tree shaking removed (the SDK's browser user-agent
  * parser, bowser, 34 KB), which no shipped file imports.
  */
-export async function bundleHandler(entryFile: string, outdir: string): Promise<HandlerBundle> {
+export async function bundleHandler(
+  entryFile: string,
+  outdir: string,
+  options: {
+    readonly external?: readonly string[];
+    /** Keep the SDK's event-stream support (see noAwsEventStreams): the agent worker's model clients stream. @default false */
+    readonly eventStreams?: boolean;
+  } = {},
+): Promise<HandlerBundle> {
   const result = await build({
     ...handlerEsbuildOptions,
     mainFields: [...handlerEsbuildOptions.mainFields],
-    external: [...handlerEsbuildOptions.external],
-    plugins: [zodNamespaceImport, envOnlyAwsCredentials],
+    external: [...handlerEsbuildOptions.external, ...(options.external ?? [])],
+    plugins: [zodNamespaceImport, envOnlyAwsCredentials, sdkPackageVersionOnly, ...(options.eventStreams ? [] : [noAwsEventStreams])],
     entryPoints: { index: entryFile },
     outdir,
     outExtension: { '.js': '.mjs' },

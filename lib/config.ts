@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { branchNameSchema, repoNameSchema } from '../lambdas/core/feature.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
 import { defaultAgentCapacity } from '../lambdas/core/scheduling.js';
+import { budgetLimitsFromEnv } from '../lambdas/core/budget.js';
+import { priceTableFromEnv } from '../lambdas/core/pricing.js';
+import { ConfigError } from '../lambdas/config.js';
+import { agentRoles, type AgentRole } from '../lambdas/ports/model-provider.js';
 
 /**
  * Deployment configuration, read from CDK context (`-c key=value` or the
@@ -53,6 +57,47 @@ const originsSchema = z.union([
 ]);
 
 export const modelProviders = ['bedrock', 'anthropic', 'openai'] as const;
+export type ModelProviderName = (typeof modelProviders)[number];
+
+const modelIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, 'must be a model id like us.anthropic.claude-sonnet-4-20250514-v1:0');
+
+/** `<provider>:<model>` as DSF_MODEL_<ROLE> takes it; `scripted:` is for local runs only. */
+const modelSpecSchema = z
+  .string()
+  .transform((spec, ctx) => {
+    const colon = spec.indexOf(':');
+    const provider = spec.slice(0, colon);
+    const id = spec.slice(colon + 1);
+    if (colon === -1 || !(modelProviders as readonly string[]).includes(provider) || !modelIdSchema.safeParse(id).success) {
+      ctx.addIssue({ code: 'custom', message: `must be <provider>:<model> with provider ${modelProviders.join(', ')}, like anthropic:claude-sonnet-4-5` });
+      return z.NEVER;
+    }
+    return { provider: provider as ModelProviderName, id };
+  });
+
+/** JSON like {"review":"anthropic:claude-opus-4-1"}: a model per agent role, the others use modelProvider:modelId. */
+const roleModelsSchema = jsonFromContext.pipe(
+  z.strictObject(Object.fromEntries(agentRoles.map((role) => [role, modelSpecSchema.optional()])) as Record<AgentRole, z.ZodOptional<typeof modelSpecSchema>>),
+);
+
+/**
+ * A JSON setting the functions parse themselves (budgets, prices), checked
+ * here with the functions' own parser so a bad value fails `cdk synth`, not the
+ * first task. Kept as JSON text: it goes into the environment as is.
+ */
+const jsonSettingFor = (variable: string, check: (env: Record<string, string>) => unknown) =>
+  z.unknown().transform((value, ctx) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    try {
+      check({ [variable]: text });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // The parser's problems start with the variable's name; the issue's path names the context key instead.
+      for (const problem of error.problems) ctx.addIssue({ code: 'custom', message: problem.slice(variable.length).replace(/^[.:]\s*/, '') });
+      return z.NEVER;
+    }
+    return text;
+  });
 
 export const contextSchema = z
   .object({
@@ -72,11 +117,21 @@ export const contextSchema = z
     agentConcurrency: agentConcurrencySchema.optional(),
     modelProvider: z.enum(modelProviders).default('bedrock'),
     /** A Bedrock model id or inference profile id (`us.…`), or the provider's model name. */
-    modelId: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, 'must be a model id like us.anthropic.claude-sonnet-4-20250514-v1:0')
-      .default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
+    modelId: modelIdSchema.default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
+    /** JSON like {"review":"anthropic:claude-opus-4-1"}; roles left out use modelProvider:modelId. */
+    roleModels: roleModelsSchema.optional(),
+    /** An OpenAI-compatible server's base URL (https) for `openai` models; default api.openai.com. */
+    openaiBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
+    /** Per-task and per-feature budgets, JSON like {"steps":100,"tokens":4000000,"usd":10}. */
+    budgetTask: jsonSettingFor('DSF_BUDGET_TASK', budgetLimitsFromEnv).optional(),
+    budgetFeature: jsonSettingFor('DSF_BUDGET_FEATURE', budgetLimitsFromEnv).optional(),
+    /** Prices in USD per million tokens laid over the built-in table, JSON like {"my-model":{"input":3,"output":15}}. */
+    modelPrices: jsonSettingFor('DSF_MODEL_PRICES', priceTableFromEnv).optional(),
     githubAppId: z.union([z.number().int().positive().transform(String), z.string().regex(/^\d{1,12}$/, 'must be the numeric GitHub App id')]).optional(),
+    /** The App's installation on the owner of the repositories (the number in the installation's settings URL). */
+    githubInstallationId: z.union([z.number().int().positive().transform(String), z.string().regex(/^\d{1,12}$/, 'must be the numeric installation id')]).optional(),
+    /** The user or organisation that owns the repositories; repositories named without an owner are theirs. */
+    githubOwner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, 'must be a GitHub user or organisation name').optional(),
     /** Deletion protection on the table, and RETAIN instead of DESTROY for the data and the logs. Defaults to true for stage `prod`. */
     deletionProtection: booleanFromContext.optional(),
     logRetentionDays: z.coerce
@@ -93,6 +148,12 @@ export const contextSchema = z
     defaultBaseBranch: branchNameSchema.default('main'),
   })
   .superRefine((context, ctx) => {
+    const gitHubKeys = ['githubAppId', 'githubInstallationId', 'githubOwner'] as const;
+    if (gitHubKeys.some((key) => context[key] !== undefined)) {
+      for (const key of gitHubKeys) {
+        if (context[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required with the other GitHub App settings (githubAppId, githubInstallationId, githubOwner)' });
+      }
+    }
     if (context.authorizer !== 'jwt') return;
     if (!context.jwtIssuer) ctx.addIssue({ code: 'custom', path: ['jwtIssuer'], message: 'is required when authorizer=jwt' });
     if (!context.jwtAudience) ctx.addIssue({ code: 'custom', path: ['jwtAudience'], message: 'is required when authorizer=jwt' });
@@ -107,8 +168,9 @@ export interface DsfConfig {
   readonly authorizer: FeatureAuthorizerConfig;
   readonly alarmEmail?: string;
   readonly agentConcurrency: Readonly<Record<AgentType, number>>;
-  readonly model: { readonly provider: (typeof modelProviders)[number]; readonly id: string };
-  readonly githubAppId?: string;
+  readonly model: ModelConfig;
+  /** The GitHub App DSF acts as; without it nothing talks to GitHub and the workers run sleep tasks only. */
+  readonly github?: { readonly appId: string; readonly installationId: string; readonly owner: string };
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
   readonly api: { readonly rateLimit: number; readonly burstLimit: number };
@@ -116,6 +178,26 @@ export interface DsfConfig {
   readonly corsAllowedOrigins: readonly string[];
   readonly schedulingPolicy: 'priority' | 'fifo' | 'wave';
   readonly defaults: { readonly repo: string; readonly baseBranch: string };
+}
+
+export interface ModelSpec {
+  readonly provider: ModelProviderName;
+  readonly id: string;
+}
+
+export interface ModelConfig extends ModelSpec {
+  /** Roles with a model of their own (DSF_MODEL_<ROLE>). */
+  readonly roles?: Readonly<Partial<Record<AgentRole, ModelSpec>>>;
+  readonly openaiBaseUrl?: string;
+  /** JSON text, validated: DSF_BUDGET_TASK, DSF_BUDGET_FEATURE, DSF_MODEL_PRICES. */
+  readonly budgetTask?: string;
+  readonly budgetFeature?: string;
+  readonly prices?: string;
+}
+
+/** Every model the agents may call: the default and each role's. */
+export function modelsOf(model: ModelConfig): ModelSpec[] {
+  return [{ provider: model.provider, id: model.id }, ...Object.values(model.roles ?? {}).filter((spec): spec is ModelSpec => spec !== undefined)];
 }
 
 export class ContextError extends Error {
@@ -139,8 +221,18 @@ export function parseContext(read: (key: string) => unknown): DsfConfig {
       context.authorizer === 'jwt' ? { kind: 'jwt', issuer: context.jwtIssuer!, audience: context.jwtAudience! } : { kind: 'iam' },
     ...(context.alarmEmail ? { alarmEmail: context.alarmEmail } : {}),
     agentConcurrency: { ...defaultAgentConcurrency, ...withoutUndefined(context.agentConcurrency ?? {}) },
-    model: { provider: context.modelProvider, id: context.modelId },
-    ...(context.githubAppId ? { githubAppId: context.githubAppId } : {}),
+    model: {
+      provider: context.modelProvider,
+      id: context.modelId,
+      ...(context.roleModels && Object.keys(withoutUndefined(context.roleModels)).length > 0 ? { roles: withoutUndefined(context.roleModels) } : {}),
+      ...(context.openaiBaseUrl ? { openaiBaseUrl: context.openaiBaseUrl } : {}),
+      ...(context.budgetTask ? { budgetTask: context.budgetTask } : {}),
+      ...(context.budgetFeature ? { budgetFeature: context.budgetFeature } : {}),
+      ...(context.modelPrices ? { prices: context.modelPrices } : {}),
+    },
+    ...(context.githubAppId && context.githubInstallationId && context.githubOwner
+      ? { github: { appId: context.githubAppId, installationId: context.githubInstallationId, owner: context.githubOwner } }
+      : {}),
     deletionProtection: context.deletionProtection ?? context.stage === 'prod',
     logRetentionDays: context.logRetentionDays,
     api: { rateLimit: context.apiRateLimit, burstLimit: context.apiBurstLimit },

@@ -3,9 +3,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { Agents } from './agents.js';
 import { Api } from './api.js';
-import type { DsfConfig } from './config.js';
+import { modelsOf, type DsfConfig } from './config.js';
 import { Observability } from './observability.js';
-import { Orchestrator } from './orchestrator.js';
+import { gitHubSteps, Orchestrator } from './orchestrator.js';
 import { Queues } from './queues.js';
 import { Secrets } from './secrets.js';
 import { Storage } from './storage.js';
@@ -39,7 +39,12 @@ export class DsfStack extends Stack {
 
     this.storage = new Storage(this, 'Storage', { deletionProtection: config.deletionProtection });
     this.queues = new Queues(this, 'Queues', { workerTimeout: WORKER_TIMEOUT });
-    this.secrets = new Secrets(this, 'Secrets', { stage: config.stage, modelApiKey: config.model.provider !== 'bedrock', removalPolicy });
+    const providers = new Set(modelsOf(config.model).map((model) => model.provider));
+    this.secrets = new Secrets(this, 'Secrets', {
+      stage: config.stage,
+      modelApiKeys: { anthropic: providers.has('anthropic'), openai: providers.has('openai') },
+      removalPolicy,
+    });
 
     const orchestrationEnvironment = {
       TABLE_NAME: this.storage.table.tableName,
@@ -78,12 +83,21 @@ export class DsfStack extends Stack {
       secrets: this.secrets,
       concurrency: config.agentConcurrency,
       model: config.model,
-      ...(config.githubAppId ? { githubAppId: config.githubAppId } : {}),
       environment: orchestrationEnvironment,
       timeout: WORKER_TIMEOUT,
       logRetention,
       removalPolicy,
     });
+    if (config.github) {
+      // The functions that call GitHub: the workers (clone, push, integrate), the steps that open pull
+      // requests or comment on the feature's issue, and the webhook (commands, re-integration).
+      const gitHubUsers = [
+        ...Object.values(this.agents.workers),
+        ...gitHubSteps.map((entry) => this.orchestrator.stepFunctions[entry]!),
+        this.api.webhookFunction,
+      ];
+      for (const fn of gitHubUsers) this.secrets.grantGitHubApp(fn, config.github);
+    }
     this.observability = new Observability(this, 'Observability', {
       stage: config.stage,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),

@@ -69,6 +69,14 @@ const stepRights: Readonly<Record<string, { readonly releasesTaskTokens: boolean
   'record-failure': { releasesTaskTokens: false, timeout: Duration.seconds(30) },
 };
 
+/**
+ * The steps that call GitHub when a GitHub App is configured: they report on the
+ * feature's issue (planned, needs a person, failed) or open its pull request
+ * (lambdas/use-cases/orchestration.ts: planStep, gateStep, pullRequestStep,
+ * recordFailure). The others never do, so they get neither the key nor its settings.
+ */
+export const gitHubSteps = ['plan-feature', 'gate-feature', 'open-pull-request', 'record-failure'] as const;
+
 /** Feature executions are named `feature-<id>` (lambdas/ports/workflow.ts). */
 export const featureExecutionPrefix = executionNameForFeature('');
 

@@ -20,6 +20,8 @@ import { LocalGitHost } from '../lambdas/adapters/local-git/local-git-host.js';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
 import { createAgentSelector } from '../lambdas/agents/agent-selector.js';
+import { createModelPlanner } from '../lambdas/agents/model-planner.js';
+import { transcriptSinkFor } from '../lambdas/use-cases/transcripts.js';
 import { LocalWorkspaceProvider } from '../lambdas/adapters/local-git/local-workspace.js';
 import { DynamoDbLock } from '../lambdas/adapters/dynamodb/dynamodb-lock.js';
 import { DynamoDbBudgetLedger } from '../lambdas/adapters/dynamodb/dynamodb-budget-ledger.js';
@@ -177,6 +179,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     });
     resources.workflow = workflow;
+    // Without DSF_MODEL the agents replay the bundled demo's scripted sessions: the factory runs
+    // offline out of the box, and any other feature's tasks fail with "no scripted session for …".
+    const modelEnv = { ...process.env, DSF_MODEL: process.env['DSF_MODEL'] || `scripted:${DEMO_SESSIONS_DIR}` };
     const autoMerge = options.autoMerge ?? process.env['DSF_AUTO_MERGE'] !== '0';
     Object.assign(deps, {
       store,
@@ -184,11 +189,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger,
       scheduling: { policy: options.schedulingPolicy ?? 'priority', capacity },
       pullRequests: { host: gitHost, autoMerge },
+      planner: createModelPlanner({ env: modelEnv, transcriptFor: () => transcriptSinkFor(transcripts, logger) }),
     });
 
-    // Without DSF_MODEL the agents replay the bundled demo's scripted sessions: the factory runs
-    // offline out of the box, and any other feature's tasks fail with "no scripted session for …".
-    const modelEnv = { ...process.env, DSF_MODEL: process.env['DSF_MODEL'] || `scripted:${DEMO_SESSIONS_DIR}` };
     const worker = createAgentWorkerHandler({
       ...deps,
       selectAgent:

@@ -1,4 +1,4 @@
-import { buildAwsWorkerDeps } from '../aws-deps.js';
+import { buildAwsWorkerDeps } from '../aws-worker-deps.js';
 import { createAgentWorkerHandler } from '../orchestration/agent-worker.js';
 
 /** Lambda entry of the agent workers (one SQS event source per agent type). */

@@ -12,7 +12,6 @@ import type { AppLogger } from '../ports/logger.js';
 import type { TranscriptStore } from '../ports/transcript-store.js';
 import type { WorkspaceProvider } from '../ports/workspace.js';
 import { selectModelProvider } from '../adapters/models/select-provider.js';
-import { runGates } from '../gates/run-gates.js';
 import { transcriptSinkFor } from '../use-cases/transcripts.js';
 import { createModelAgent } from './model-agent.js';
 import { createReviewAgent } from './review-agent.js';
@@ -48,6 +47,8 @@ export interface AgentRuntimeDeps {
 /** The gate runner the review agent uses: the process-running gates of lambdas/gates. */
 export const processGateRunner: GateRunner = {
   async run({ repoDir, base, head, signal }) {
+    // Loaded on first use: the gates bring ESLint and TypeScript (megabytes), which only review tasks need.
+    const { runGates } = await import('../gates/run-gates.js');
     const report = await runGates({ repoDir, base, head, ...(signal ? { signal } : {}) });
     return {
       passed: report.passed,

@@ -1,4 +1,4 @@
-import { buildAwsTranscriptApiDeps } from '../aws-transcript-deps.js';
+import { buildAwsTranscriptApiDeps } from '../aws-transcript-api-deps.js';
 import { createGetFeatureTranscriptHandler } from '../http/routes/feature-routes.js';
 
 /** Lambda entry for this route; the logic lives in the use case behind the factory. */

@@ -65,8 +65,12 @@ export interface TranscriptPage {
  * - `list` returns entries in seq order and never past a seq that is assigned but not yet written,
  *   so a cursor taken from its last entry never skips an entry that is still being appended.
  */
-export interface TranscriptStore {
+export interface TranscriptStore extends TranscriptReader {
   append(entry: TranscriptEntryInput): Promise<TranscriptEntry>;
+}
+
+/** The reading half of a TranscriptStore: all the API needs, and all it is given. */
+export interface TranscriptReader {
   list(query: TranscriptQuery): Promise<TranscriptPage>;
 }
 
@@ -81,9 +85,13 @@ export const blobKeySchema = z
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'must be "/"-separated segments of letters, digits, ".", "_" or "-", none starting with "."');
 
 /** Bodies too large for a table item: a file under the data directory locally, an S3 object on AWS. */
-export interface BlobStore {
+export interface BlobStore extends BlobReader {
   /** Throws a ZodError for a key that does not match blobKeySchema. */
   put(key: string, body: string): Promise<void>;
-  /** undefined when nothing is stored at the key (never written, or expired). */
+}
+
+/** The reading half of a BlobStore: what the API's transcript route needs. */
+export interface BlobReader {
+  /** undefined when nothing is stored at the key (never written, or expired); throws a ZodError for a key that does not match blobKeySchema. */
   get(key: string): Promise<string | undefined>;
 }

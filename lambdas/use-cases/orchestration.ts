@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isTerminalFeatureStatus, type Feature } from '../core/feature.js';
-import { buildNewFeature } from '../core/new-feature.js';
+import { buildNewFeature, type PlannedTask } from '../core/new-feature.js';
 import { planFeature } from '../core/planner.js';
 import { decideReleases, priorityOrder, rootsToRelease, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
 import { isTerminalTaskStatus, type Task } from '../core/task.js';
@@ -25,6 +25,12 @@ export interface OrchestrationDeps {
   readonly notifier?: FeatureNotifier;
   /** Where gated features get their pull request; without it a gated feature just records pr_open. */
   readonly pullRequests?: { readonly host: Pick<GitHost, 'openPullRequest' | 'mergePullRequest'>; readonly autoMerge: boolean };
+  /**
+   * Decomposes a feature that came without a plan: the LLM planner when a model is
+   * configured for the planner role (it falls back to the heuristic itself and says why);
+   * the heuristic planner (lambdas/core/planner.ts) when absent.
+   */
+  readonly planner?: (feature: Feature) => Promise<{ tasks: PlannedTask[]; note?: string }>;
 }
 
 /** What AwaitDependencies resumes with; the state machine routes on it. */
@@ -87,8 +93,10 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
   }
   if (feature.status === 'planning') {
     if (feature.taskIds.length === 0) {
+      const planned: { tasks: PlannedTask[]; note?: string } = deps.planner ? await deps.planner(feature) : { tasks: planFeature(feature) };
+      if (planned.note) await deps.store.appendNote(featureId, { message: planned.note.slice(0, 2_000) });
       const { tasks } = buildNewFeature(
-        { title: feature.title, description: feature.description, tasks: planFeature(feature) },
+        { title: feature.title, description: feature.description, tasks: planned.tasks },
         { id: feature.id, now: feature.updatedAt, defaults: { repo: feature.repo, baseBranch: feature.baseBranch } },
       );
       feature = await deps.store.savePlan(featureId, tasks);

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../core/errors.js';
 import type { FeatureStore } from '../ports/feature-store.js';
 import type { AppLogger } from '../ports/logger.js';
-import type { BlobStore, TranscriptEntry, TranscriptEntryInput, TranscriptSink, TranscriptStore } from '../ports/transcript-store.js';
+import type { BlobReader, TranscriptEntry, TranscriptEntryInput, TranscriptReader, TranscriptSink, TranscriptStore } from '../ports/transcript-store.js';
 
 /**
  * With `full`, a page stops before its JSON passes this size: Lambda caps a
@@ -10,9 +10,10 @@ import type { BlobStore, TranscriptEntry, TranscriptEntryInput, TranscriptSink, 
  */
 export const FULL_PAGE_BUDGET_BYTES = 4 * 1024 * 1024;
 
+/** Reading only: the transcript route gets no way to write (on AWS, not even the S3 client; see aws-transcript-api-deps.ts). */
 export interface TranscriptReadDeps {
-  readonly entries: TranscriptStore;
-  readonly bodies: BlobStore;
+  readonly entries: TranscriptReader;
+  readonly bodies: BlobReader;
 }
 
 export interface TranscriptQueryInput {

@@ -9,6 +9,8 @@ import { createApiClient, type ApiClient, type FeatureDetail, type TaskSummary }
 import { registerGateCommand } from './gate-command.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerLogsCommand } from './logs-command.js';
+import { registerMetricsCommand } from './metrics-command.js';
+import { FeatureFileError, loadFeatureFile, submitFeatureFile } from './feature-file.js';
 
 /** Everything the CLI touches outside itself, so tests drive it without spawning a process or opening a socket. */
 export interface CliIo {
@@ -46,8 +48,9 @@ const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) U
 
 const jsonFlag = z.boolean().default(false);
 const submitOptionsSchema = z.object({
-  title: z.string(),
-  description: z.string(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  fromFile: z.string().optional(),
   repo: z.string().optional(),
   baseBranch: z.string().optional(),
   idempotencyKey: z.string().optional(),
@@ -106,14 +109,30 @@ export function createProgram(io: CliIo): Command {
   program
     .command('submit')
     .description('submit a feature request; the planner breaks it into tasks')
-    .requiredOption('--title <title>', 'one-line title')
-    .requiredOption('--description <text>', 'what to build and why')
+    .option('--title <title>', 'one-line title (required without --from-file)')
+    .option('--description <text>', 'what to build and why (required without --from-file)')
     .option('--repo <repo>', 'target repository, "name" or "owner/name" (server default otherwise)')
     .option('--base-branch <branch>', 'branch to build on and merge into (server default otherwise)')
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the first feature instead of a new one')
-    .option('--json', 'print the feature as JSON')
+    .addOption(
+      new Option('--from-file <path>', 'submit every feature request in a YAML or JSON file (a list, or {features: [...]}); re-running it submits no duplicates')
+        .conflicts(['title', 'description', 'repo', 'baseBranch', 'idempotencyKey']),
+    )
+    .option('--json', 'print the feature as JSON (with --from-file, one feature per line)')
     .action(async (rawOptions: unknown, command: Command) => {
       const options = submitOptionsSchema.parse(rawOptions);
+      if (options.fromFile !== undefined) {
+        const requests = await loadFeatureFile(options.fromFile).catch((error: unknown) => {
+          if (error instanceof FeatureFileError) command.error(error.message, { exitCode: EXIT_USAGE });
+          throw error;
+        });
+        return submitFeatureFile(client(command), requests, ({ feature, replayed }) =>
+          out(options.json ? JSON.stringify(feature) : `${replayed ? 'already submitted' : 'submitted'} ${feature.id} ${JSON.stringify(feature.title)}`),
+        );
+      }
+      // Checked here rather than by requiredOption, which would also demand them alongside --from-file.
+      if (options.title === undefined) command.error("required option '--title <title>' not specified", { exitCode: EXIT_USAGE });
+      if (options.description === undefined) command.error("required option '--description <text>' not specified", { exitCode: EXIT_USAGE });
       const { feature, url, replayed } = await client(command).submitFeature(
         {
           title: options.title,
@@ -217,6 +236,7 @@ export function createProgram(io: CliIo): Command {
   registerRepoCommands(program, { ...io, baseUrl: (command) => client(command).baseUrl });
   registerGateCommand(program, io, EXIT_USAGE);
   registerLogsCommand(program, { ...io, sleep, baseUrl: (command) => client(command).baseUrl });
+  registerMetricsCommand(program, { stdout: io.stdout, client });
   return program;
 }
 

@@ -91,6 +91,22 @@ describe('GitHubHost', () => {
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 
+  it('lists every branch of a repository with more than one page of them, following the link header', async () => {
+    server.createRepository('octo/many');
+    const host = makeHost();
+    const names = Array.from({ length: 120 }, (_, index) => `b/${String(index).padStart(3, '0')}`);
+    for (const name of names) server.createBranch('octo/many', name, 'main');
+    const before = server.requests.length;
+
+    const branches = await host.listBranches('many');
+
+    expect(branches).toEqual([...names, 'main'].sort());
+    expect(server.requests.slice(before).map((request) => request.path)).toEqual([
+      '/repos/octo/many/branches?per_page=100',
+      '/repos/octo/many/branches?per_page=100&page=2',
+    ]);
+  });
+
   it('authenticates as a GitHub App installation, minting the token once and caching it', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const host = makeHost({ log, auth: { kind: 'app', appId: 123, privateKey, installationId: 456 } });

@@ -95,7 +95,9 @@ describe('dashboard server, mounted in the local runtime', () => {
     }
     // Not views: the API's answers stand, for browsers too.
     expect((await fetch(`${runtime.url}/features/${id}/tasks`, { headers: navigation })).headers.get('content-type')).toContain('application/json');
-    expect((await fetch(`${runtime.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${runtime.url}/metrics`)).headers.get('content-type')).toContain('application/json');
+    // A path that is only a view is not an API resource.
+    expect((await fetch(`${runtime.url}/new`)).status).toBe(404);
     await waitForExecution(runtime, id);
   });
 

@@ -12,6 +12,8 @@ import {
   handlerEntryPath,
   handlerEsbuildOptions,
   lambdaUnusedCredentialSources,
+  noAwsEventStreams,
+  noEventStreamsMessage,
   repoRoot,
   type HandlerBundle,
 } from '../../lib/bundling.js';
@@ -36,20 +38,30 @@ function filesOf(directory: string): string[] {
     .sort();
 }
 
-/** The npm packages whose sources went into a shipped file, from the source maps next to them. */
-function packagesIn(directory: string): Set<string> {
-  const packages = new Set<string>();
-  for (const file of filesOf(directory).filter((name) => name.endsWith('.map'))) {
-    const map = JSON.parse(readFileSync(path.join(directory, file), 'utf8')) as { sources: string[] };
-    for (const source of map.sources) {
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source);
-      if (match) packages.add(match[1]!);
-    }
-  }
-  return packages;
+/** The source files that went into a shipped file, from the source maps next to them. */
+function sourcesIn(directory: string): string[] {
+  return filesOf(directory)
+    .filter((name) => name.endsWith('.map'))
+    .flatMap((file) => (JSON.parse(readFileSync(path.join(directory, file), 'utf8')) as { sources: string[] }).sources);
 }
 
-describe.each([webhookEntry, 'submit-feature'])('the %s bundle', (entry) => {
+/** The npm packages whose sources went into a shipped file. */
+function packagesIn(directory: string): Set<string> {
+  return new Set(sourcesIn(directory).flatMap((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? []));
+}
+
+/**
+ * What a bundle must not ship, to keep API and webhook functions at ≤ 500 KB of code (issue 4):
+ * the transcript route reads S3 with signed GETs (S3ObjectReader), not the S3 client; GitHubHost
+ * calls @octokit/core with route strings, not @octokit/rest, whose endpoint table is ~80 KB.
+ */
+const notShipped: Readonly<Record<string, readonly string[]>> = {
+  [webhookEntry]: ['@octokit/rest', '@octokit/plugin-rest-endpoint-methods', '@aws-sdk/client-s3'],
+  'get-feature-transcript': ['@aws-sdk/client-s3', '@octokit/core'],
+  'submit-feature': ['@aws-sdk/client-s3', '@octokit/core'],
+};
+
+describe.each([webhookEntry, 'get-feature-transcript', 'submit-feature'])('the %s bundle', (entry) => {
   let directory: string;
   let bundle: HandlerBundle;
   beforeAll(async () => {
@@ -65,6 +77,24 @@ describe.each([webhookEntry, 'submit-feature'])('the %s bundle', (entry) => {
     expect(leftOut.filter((name) => packages.has(name))).toEqual([]);
   });
 
+  it('leaves out the packages it has no use for', () => {
+    const packages = packagesIn(directory);
+
+    expect(notShipped[entry]!.filter((name) => packages.has(name))).toEqual([]);
+    // What replaced them is there: the GitHub client and its plugins, the request signer.
+    if (entry === webhookEntry) expect(['@octokit/core', '@octokit/plugin-throttling', '@octokit/plugin-retry', '@octokit/auth-app'].filter((name) => !packages.has(name))).toEqual([]);
+    if (entry === 'get-feature-transcript') expect(packages).toContain('@smithy/signature-v4');
+  });
+
+  it("leaves out the SDK's event-stream support, which none of its clients uses, and the SDK's package.json files but their version", () => {
+    const sources = sourcesIn(directory);
+
+    expect(sources.filter((source) => source.includes('@smithy/core/dist-es/submodules/event-streams/'))).toEqual([]);
+    expect(sources).toContain('no-aws-event-streams:@smithy/core/event-streams');
+    // A whole manifest would bring its repository URL (as a minified object literal).
+    expect(readFileSync(path.join(directory, 'index.mjs'), 'utf8')).not.toContain('homepage:"https://github.com/aws/aws-sdk-js-v3');
+  });
+
   it('ships only files the entry reaches, each JavaScript file with its source map, and counts them all', () => {
     const files = filesOf(directory);
     const javascript = files.filter((name) => name.endsWith('.mjs'));
@@ -78,6 +108,35 @@ describe.each([webhookEntry, 'submit-feature'])('the %s bundle', (entry) => {
     expect(bundle.totalBytes).toBe(size(javascript));
     expect(bundle.sourceMapBytes).toBe(size(files.filter((name) => name.endsWith('.map'))));
     expect(bundle.initBytes).toBeLessThanOrEqual(bundle.totalBytes);
+  });
+});
+
+describe('the event-stream stub', () => {
+  const bundleWithout = (contents: string) =>
+    build({
+      ...handlerEsbuildOptions,
+      mainFields: [...handlerEsbuildOptions.mainFields],
+      external: [...handlerEsbuildOptions.external],
+      splitting: false,
+      sourcemap: false,
+      plugins: [noAwsEventStreams],
+      stdin: { contents, resolveDir: repoRoot, sourcefile: 'event-stream-probe.ts', loader: 'ts' },
+      write: false,
+      logLevel: 'silent',
+    });
+
+  it('fails the build of a function whose clients import the support statically (they have event-stream operations)', async () => {
+    await expect(bundleWithout("export { eventStreamSerdeProvider } from '@smithy/core/event-streams';")).rejects.toThrow(/bundle it with eventStreams: true/);
+  });
+
+  it('makes the lazily loaded support throw the reason', async () => {
+    const result = await bundleWithout(
+      "const { eventStreamSerdeProvider } = await import('@smithy/core/event-streams'); try { eventStreamSerdeProvider({}); } catch (error) { console.log(error.message); }",
+    );
+    const probe = path.join(workdir, 'event-stream-probe.mjs');
+    writeFileSync(probe, result.outputFiles[0]!.contents);
+
+    expect(spawnSync(process.execPath, [probe], { encoding: 'utf8' }).stdout.trim()).toBe(noEventStreamsMessage);
   });
 });
 

@@ -32,8 +32,13 @@ describe('CDK context', () => {
       apiRateLimit: '5',
       deletionProtection: 'false',
       githubAppId: '123456',
+      githubInstallationId: '987',
+      githubOwner: 'acme',
       alarmEmail: 'ops@example.com',
       modelProvider: 'anthropic',
+      roleModels: '{"review":"bedrock:us.anthropic.claude-opus-4-1-20250805-v1:0"}',
+      budgetTask: '{"usd":5}',
+      modelPrices: { 'my-model': { input: 1, output: 2 } },
       modelId: 'claude-sonnet-4-5',
       corsAllowedOrigins: 'https://dsf.example.com, http://localhost:5173',
     });
@@ -45,9 +50,16 @@ describe('CDK context', () => {
       logRetentionDays: 90,
       api: { rateLimit: 5, burstLimit: 40 },
       deletionProtection: false,
-      githubAppId: '123456',
+      github: { appId: '123456', installationId: '987', owner: 'acme' },
       alarmEmail: 'ops@example.com',
-      model: { provider: 'anthropic', id: 'claude-sonnet-4-5' },
+      model: {
+        provider: 'anthropic',
+        id: 'claude-sonnet-4-5',
+        roles: { review: { provider: 'bedrock', id: 'us.anthropic.claude-opus-4-1-20250805-v1:0' } },
+        budgetTask: '{"usd":5}',
+        // An object in cdk.json goes into the environment as the JSON the functions parse.
+        prices: '{"my-model":{"input":1,"output":2}}',
+      },
       corsAllowedOrigins: ['https://dsf.example.com', 'http://localhost:5173'],
     });
   });
@@ -81,9 +93,47 @@ describe('CDK context', () => {
     expect(error).toBeInstanceOf(ContextError);
     const problems = (error as ContextError).problems.map((problem) => problem.split(':')[0]);
     expect(problems.sort()).toEqual(
-      ['stage', 'agentConcurrency', 'agentConcurrency.code', 'alarmEmail', 'logRetentionDays', 'githubAppId', 'jwtIssuer', 'jwtAudience'].sort(),
+      [
+        'stage',
+        'agentConcurrency',
+        'agentConcurrency.code',
+        'alarmEmail',
+        'logRetentionDays',
+        'githubAppId',
+        'githubInstallationId',
+        'githubOwner',
+        'jwtIssuer',
+        'jwtAudience',
+      ].sort(),
     );
     expect((error as ContextError).message).toContain('jwtIssuer: is required when authorizer=jwt');
+  });
+
+  it('asks for all three GitHub App settings together', () => {
+    expect(() => fromContext({ githubAppId: '1', githubOwner: 'acme' })).toThrow(/githubInstallationId: is required with the other GitHub App settings/);
+    expect(fromContext({}).github).toBeUndefined();
+  });
+
+  it('checks role models, budgets and prices with the parsers the functions use, without echoing values', () => {
+    let error: unknown;
+    try {
+      fromContext({
+        roleModels: '{"review":"sk-ant-api03-secret","painter":"bedrock:x"}',
+        budgetTask: '{"usd":-1}',
+        budgetFeature: 'lots',
+        modelPrices: '{"m":{"input":"cheap"}}',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(ContextError);
+    const { problems, message } = error as ContextError;
+    expect([...new Set(problems.map((problem) => problem.split(':')[0]))].sort()).toEqual(
+      ['roleModels', 'roleModels.review', 'budgetTask', 'budgetFeature', 'modelPrices'].sort(),
+    );
+    expect(problems.find((problem) => problem.startsWith('budgetFeature'))).toContain('must be JSON like');
+    expect(message).not.toContain('sk-ant-api03-secret');
   });
 
   it('refuses agent concurrency that is not JSON', () => {

@@ -45,7 +45,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings(bundled.app)).toEqual([]);
   });
 
-  it('finds nothing unacknowledged with the other options either (JWT, a model API key, alarm e-mail, prod)', () => {
+  it('finds nothing unacknowledged with the other options either (JWT, model API keys, a GitHub App, role models, alarm e-mail, prod)', () => {
     // The pack walks the construct tree; these need no synthesis of their own.
     const variant = construct({
       stage: 'prod',
@@ -54,6 +54,10 @@ describe('cdk-nag AwsSolutions', () => {
       jwtAudience: 'dsf',
       modelProvider: 'openai',
       modelId: 'gpt-4.1',
+      roleModels: '{"review":"anthropic:claude-sonnet-4-5","code":"bedrock:eu.anthropic.claude-sonnet-4-5-20250929-v1:0"}',
+      githubAppId: '4242',
+      githubInstallationId: '777',
+      githubOwner: 'octo',
       alarmEmail: 'ops@example.com',
     });
     const plainModel = construct({ modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0' });
@@ -87,8 +91,8 @@ describe('cdk-nag AwsSolutions', () => {
     };
     const zips = Object.values(manifest.files).filter((file) => file.source.packaging === 'zip');
 
-    // 14 handlers; identical bundles would share an asset, these do not.
-    expect(zips).toHaveLength(14);
+    // 15 handlers; identical bundles would share an asset, these do not.
+    expect(zips).toHaveLength(15);
     for (const zip of zips) {
       const directory = path.join(bundled.outdir, zip.source.path);
       expect({ directory, index: existsSync(path.join(directory, 'index.mjs')), map: existsSync(path.join(directory, 'index.mjs.map')) }).toEqual({

@@ -17,6 +17,12 @@ import { synthesize, type Synthesized } from './synth-fixture.js';
 export const sharedContext = {
   agentConcurrency: '{"code":6,"conflict":1}',
   githubAppId: '4242',
+  githubInstallationId: '777',
+  githubOwner: 'octo',
+  roleModels: '{"review":"bedrock:anthropic.claude-3-5-haiku-20241022-v1:0"}',
+  budgetTask: '{"usd":5}',
+  budgetFeature: '{"usd":40,"steps":400}',
+  modelPrices: '{"my-model":{"input":1,"output":2}}',
   apiRateLimit: '15',
   apiBurstLimit: '30',
   alarmEmail: 'ops@example.com',

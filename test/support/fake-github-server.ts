@@ -99,6 +99,14 @@ export class FakeGitHubServer {
     this.repos.set(fullName, repo);
   }
 
+  /** A branch at the head of `from`, made directly (no API request), as a push by someone else would. */
+  createBranch(fullName: string, branch: string, from: string): void {
+    const repo = this.repos.get(fullName);
+    const head = repo?.branches.get(from);
+    if (!repo || !head) throw new Error(`no branch ${from} in ${fullName}`);
+    repo.branches.set(branch, head);
+  }
+
   /** One commit with `files` on top of `branch`, as a push by someone else would. */
   commitFiles(fullName: string, branch: string, files: Record<string, string>, message = 'Update files'): string {
     const repo = this.repos.get(fullName);

@@ -497,6 +497,6 @@ describe('server address and failures', () => {
   it('builds a program whose commands are the documented ones', () => {
     const program = createProgram({ fetch: new FakeDsf().fetch, stdout: () => undefined, stderr: () => undefined, env: {} });
 
-    expect(program.commands.map((command) => command.name())).toEqual(['submit', 'list', 'status', 'cancel', 'plan', 'repo', 'gate', 'logs']);
+    expect(program.commands.map((command) => command.name())).toEqual(['submit', 'list', 'status', 'cancel', 'plan', 'repo', 'gate', 'logs', 'metrics']);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DynamoDbTranscriptStore } from '../../lambdas/adapters/dynamodb/dynamodb-transcript-store.js';
+import { DynamoDbTranscriptReader, DynamoDbTranscriptStore } from '../../lambdas/adapters/dynamodb/dynamodb-transcript-store.js';
 import { S3BlobStore } from '../../lambdas/adapters/s3/s3-blob-store.js';
+import { S3ObjectReader } from '../../lambdas/adapters/s3/s3-object-reader.js';
 import { buildAwsApiDeps } from '../../lambdas/aws-deps.js';
-import { buildAwsTranscriptApiDeps, buildAwsTranscripts } from '../../lambdas/aws-transcript-deps.js';
+import { buildAwsTranscriptApiDeps } from '../../lambdas/aws-transcript-api-deps.js';
+import { buildAwsTranscripts } from '../../lambdas/aws-transcript-deps.js';
 import { ConfigError } from '../../lambdas/config.js';
 import { MemoryFeatureStore } from '../../lambdas/adapters/memory/memory-feature-store.js';
 import { MemoryBlobStore, MemoryTranscriptStore } from '../../lambdas/adapters/memory/memory-transcript-store.js';
@@ -111,8 +113,11 @@ describe('transcripts on AWS', () => {
   it('are wired to the table and the bucket when the bucket is configured, and absent otherwise', () => {
     const withBucket = { ...env, DSF_TRANSCRIPT_BUCKET: 'dsf-dev-transcripts', DSF_TRANSCRIPT_RETENTION_DAYS: '30' };
 
-    expect(buildAwsTranscriptApiDeps(withBucket).transcripts).toEqual({ entries: expect.any(DynamoDbTranscriptStore), bodies: expect.any(S3BlobStore) });
-    expect(buildAwsTranscripts(withBucket)?.entries).toBeInstanceOf(DynamoDbTranscriptStore);
+    // The route reads only: entries from the table, bodies with signed GETs (no S3 client in its bundle).
+    const read = buildAwsTranscriptApiDeps(withBucket).transcripts;
+    expect(read).toEqual({ entries: expect.any(DynamoDbTranscriptReader), bodies: expect.any(S3ObjectReader) });
+    expect(read?.entries).not.toBeInstanceOf(DynamoDbTranscriptStore);
+    expect(buildAwsTranscripts(withBucket)).toEqual({ entries: expect.any(DynamoDbTranscriptStore), bodies: expect.any(S3BlobStore) });
     // The other API functions never build the S3 client (it would bloat their bundles).
     expect(buildAwsApiDeps(withBucket).transcripts).toBeUndefined();
     expect(buildAwsTranscriptApiDeps(env).transcripts).toBeUndefined();
@@ -121,6 +126,8 @@ describe('transcripts on AWS', () => {
 
   it('refuse a bucket name S3 would refuse, naming the variable', () => {
     expect(() => buildAwsTranscriptApiDeps({ ...env, DSF_TRANSCRIPT_BUCKET: 'Not_A_Bucket' })).toThrow(ConfigError);
+    const { AWS_REGION: _region, ...withoutRegion } = env;
+    expect(() => buildAwsTranscriptApiDeps({ ...withoutRegion, DSF_TRANSCRIPT_BUCKET: 'dsf-dev-transcripts' })).toThrow(/AWS_REGION: is required when DSF_TRANSCRIPT_BUCKET is set/);
     expect(() => buildAwsTranscripts({ ...env, DSF_TRANSCRIPT_RETENTION_DAYS: '0' })).toThrow(/DSF_TRANSCRIPT_RETENTION_DAYS/);
   });
 });

@@ -13,6 +13,7 @@ import {
   type TranscriptEntryInput,
   type TranscriptPage,
   type TranscriptQuery,
+  type TranscriptReader,
   type TranscriptStore,
 } from '../../ports/transcript-store.js';
 import { keys, tableDesign } from './table-design.js';
@@ -29,63 +30,27 @@ const DEFAULT_SETTLE_MS = 10_000;
 
 const counterSchema = z.object({ last: z.number().int().positive() });
 
-export interface DynamoDbTranscriptStoreDeps {
+export interface DynamoDbTranscriptReaderDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock: Clock;
-  /** Where bodies over the inline limit go (S3 on AWS, the data directory locally). */
-  readonly blobs: BlobStore;
-  /** Entries expire (DynamoDB TTL) this many days after they are written. @default kept forever */
-  readonly retentionDays?: number;
   /** How long `list` waits at a taken but unwritten seq before treating it as lost. @default 10 s */
   readonly settleMs?: number;
 }
 
-/**
- * TranscriptStore on the single table (see table-design.ts): entries under the
- * feature's partition at `TRANSCRIPT#<seq, zero-padded>`, and a counter item
- * whose atomic ADD hands out seqs, so parallel agents of one feature never get
- * the same one. The entry put is conditional on the key being free, which
- * keeps an entry from ever being overwritten, even by a reset counter.
- */
-export class DynamoDbTranscriptStore implements TranscriptStore {
-  constructor(private readonly deps: DynamoDbTranscriptStoreDeps) {}
+export interface DynamoDbTranscriptStoreDeps extends DynamoDbTranscriptReaderDeps {
+  /** Where bodies over the inline limit go (S3 on AWS, the data directory locally). */
+  readonly blobs: BlobStore;
+  /** Entries expire (DynamoDB TTL) this many days after they are written. @default kept forever */
+  readonly retentionDays?: number;
+}
 
-  async append(input: TranscriptEntryInput): Promise<TranscriptEntry> {
-    const parsed = transcriptEntryInputSchema.parse(input);
-    const body = prepareTranscriptBody(parsed.body);
-    let bodyRef: string | undefined;
-    // The blob goes first and under a key of its own, so the seq is taken only when the item can follow at once.
-    if (body.full !== undefined) {
-      bodyRef = transcriptBlobKey(parsed.featureId, randomUUID());
-      await this.deps.blobs.put(bodyRef, body.full);
-    }
-    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const now = this.deps.clock.now();
-      const expiry = this.expiry(now);
-      const seq = await this.nextSeq(parsed.featureId, expiry);
-      const entry: TranscriptEntry = {
-        ...parsed,
-        body: body.inline,
-        seq,
-        at: now.toISOString(),
-        ...(bodyRef === undefined ? {} : { bodyRef }),
-      };
-      try {
-        await this.deps.client.send(
-          new PutCommand({
-            TableName: this.deps.tableName,
-            Item: { ...entry, ...keys.transcriptEntry(parsed.featureId, seq), ...expiry },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          }),
-        );
-        return entry;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    }
-    throw new ConcurrentUpdateError('feature', parsed.featureId);
-  }
+/**
+ * The reading half of DynamoDbTranscriptStore (see there), for the API's
+ * transcript route: it lists entries and needs no blob store to write to.
+ */
+export class DynamoDbTranscriptReader implements TranscriptReader {
+  constructor(protected readonly deps: DynamoDbTranscriptReaderDeps) {}
 
   async list(query: TranscriptQuery): Promise<TranscriptPage> {
     const limit = query.limit ?? DEFAULT_LIMIT;
@@ -121,6 +86,57 @@ export class DynamoDbTranscriptStore implements TranscriptStore {
     } while (exclusiveStartKey);
     const entries = matching.slice(0, limit);
     return { entries, ...(matching.length > limit ? { nextSeq: entries.at(-1)!.seq } : {}) };
+  }
+}
+
+/**
+ * TranscriptStore on the single table (see table-design.ts): entries under the
+ * feature's partition at `TRANSCRIPT#<seq, zero-padded>`, and a counter item
+ * whose atomic ADD hands out seqs, so parallel agents of one feature never get
+ * the same one. The entry put is conditional on the key being free, which
+ * keeps an entry from ever being overwritten, even by a reset counter.
+ */
+export class DynamoDbTranscriptStore extends DynamoDbTranscriptReader implements TranscriptStore {
+  declare protected readonly deps: DynamoDbTranscriptStoreDeps;
+
+  constructor(deps: DynamoDbTranscriptStoreDeps) {
+    super(deps);
+  }
+
+  async append(input: TranscriptEntryInput): Promise<TranscriptEntry> {
+    const parsed = transcriptEntryInputSchema.parse(input);
+    const body = prepareTranscriptBody(parsed.body);
+    let bodyRef: string | undefined;
+    // The blob goes first and under a key of its own, so the seq is taken only when the item can follow at once.
+    if (body.full !== undefined) {
+      bodyRef = transcriptBlobKey(parsed.featureId, randomUUID());
+      await this.deps.blobs.put(bodyRef, body.full);
+    }
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const now = this.deps.clock.now();
+      const expiry = this.expiry(now);
+      const seq = await this.nextSeq(parsed.featureId, expiry);
+      const entry: TranscriptEntry = {
+        ...parsed,
+        body: body.inline,
+        seq,
+        at: now.toISOString(),
+        ...(bodyRef === undefined ? {} : { bodyRef }),
+      };
+      try {
+        await this.deps.client.send(
+          new PutCommand({
+            TableName: this.deps.tableName,
+            Item: { ...entry, ...keys.transcriptEntry(parsed.featureId, seq), ...expiry },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          }),
+        );
+        return entry;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError('feature', parsed.featureId);
   }
 
   /** The counter keeps the expiry of the newest entry, so it never expires before an entry it numbered. */

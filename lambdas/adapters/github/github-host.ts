@@ -1,7 +1,7 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { retry } from '@octokit/plugin-retry';
 import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/core';
 import { z } from 'zod';
 import {
   BranchNotFoundError,
@@ -57,8 +57,13 @@ export interface GitHubHostOptions {
   readonly limiters?: { readonly write?: ThrottlingOptions['write']; readonly notifications?: ThrottlingOptions['notifications'] };
 }
 
+// @octokit/core with route strings, not @octokit/rest: rest's `octokit.rest.*` methods come from
+// plugin-rest-endpoint-methods, a table of every REST endpoint (~80 KB minified) in each bundle that uses the host.
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type Client = InstanceType<typeof ThrottledOctokit>;
+
+/** The `next` link of a paginated response (RFC 8288), as plugin-paginate-rest follows it. */
+const nextPageUrl = (link: string | undefined): string | undefined => /<([^<>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
 
 const requestErrorSchema = z.object({ status: z.number(), message: z.string() });
 const statusOf = (error: unknown): number | undefined => requestErrorSchema.safeParse(error).data?.status;
@@ -92,6 +97,7 @@ const pullSchema = z.object({
 type Pull = z.infer<typeof pullSchema>;
 const commentSchema = z.object({ id: z.number(), body: z.string().default(''), created_at: z.iso.datetime() });
 const mergeResultSchema = z.object({ sha: commitShaSchema });
+const accessTokenSchema = z.object({ token: z.string().min(1) });
 
 /**
  * GitHost on the GitHub REST API. Throttled and retried as GitHub recommends:
@@ -140,15 +146,31 @@ export class GitHubHost implements GitHost {
     });
   }
 
+  /** `owner/name` of a repository named as in Feature.repo: what a git URL on GitHub ends with. */
+  repoFullName(repo: string): string {
+    const { owner, name } = this.split(repo);
+    return `${owner}/${name}`;
+  }
+
+  /**
+   * A token git may use for this host's repositories: the installation token
+   * (minted and cached until shortly before expiry by @octokit/auth-app), or the
+   * configured token. For GitHubWorkspaceProvider; never logged.
+   */
+  async accessToken(): Promise<string> {
+    // createTokenAuth ignores the argument; createAppAuth mints for the configured installation.
+    return accessTokenSchema.parse(await this.octokit.auth({ type: 'installation' })).token;
+  }
+
   async getRepository(repo: string): Promise<Repository> {
-    const data = await this.call(repo, () => this.octokit.rest.repos.get(this.at(repo)), () => new RepoNotFoundError(repo));
+    const data = await this.call(repo, () => this.octokit.request('GET /repos/{owner}/{repo}', this.at(repo)), () => new RepoNotFoundError(repo));
     return { name: repo, defaultBranch: repoSchema.parse(data).default_branch };
   }
 
   async listBranches(repo: string): Promise<string[]> {
     const branches = await this.call(
       repo,
-      () => this.octokit.paginate(this.octokit.rest.repos.listBranches, { ...this.at(repo), per_page: 100 }),
+      () => this.paginate('GET /repos/{owner}/{repo}/branches', this.at(repo)),
       () => new RepoNotFoundError(repo),
     );
     return z
@@ -163,7 +185,7 @@ export class GitHubHost implements GitHost {
     if (existing) return { commit: existing, created: false };
     const commit = await this.branchHead(repo, from);
     try {
-      await this.octokit.rest.git.createRef({ ...this.at(repo), ref: `refs/heads/${branch}`, sha: commit });
+      await this.octokit.request('POST /repos/{owner}/{repo}/git/refs', { ...this.at(repo), ref: `refs/heads/${branch}`, sha: commit });
       return { commit, created: true };
     } catch (error) {
       // Someone created it between our read and our write: theirs stands, as the port promises.
@@ -182,7 +204,7 @@ export class GitHubHost implements GitHost {
 
   async readFile(repo: string, ref: string, path: string): Promise<string | undefined> {
     try {
-      const { data } = await this.octokit.rest.repos.getContent({ ...this.at(repo), ref, path });
+      const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...this.at(repo), ref, path });
       return Buffer.from(contentSchema.parse(data).content, 'base64').toString('utf8');
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -194,7 +216,7 @@ export class GitHubHost implements GitHost {
 
   async getCommit(repo: string, ref: string): Promise<CommitInfo> {
     try {
-      const { data } = await this.octokit.rest.repos.getCommit({ ...this.at(repo), ref });
+      const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/commits/{ref}', { ...this.at(repo), ref });
       const commit = commitSchema.parse(data);
       return { sha: commit.sha, parents: commit.parents.map((parent) => parent.sha), message: commit.commit.message };
     } catch (error) {
@@ -210,7 +232,7 @@ export class GitHubHost implements GitHost {
     const targetHead = await this.branchHead(repo, target);
     const sourceHead = await this.branchHead(repo, source);
     try {
-      const response = await this.octokit.rest.repos.merge({
+      const response = await this.octokit.request('POST /repos/{owner}/{repo}/merges', {
         ...this.at(repo),
         base: target,
         head: source,
@@ -231,10 +253,10 @@ export class GitHubHost implements GitHost {
     const { head, base, title, body } = newPullRequestSchema.parse(input);
     await this.branchHead(repo, head);
     await this.branchHead(repo, base);
-    const { data } = await this.octokit.rest.pulls.list({ ...this.at(repo), head: `${this.split(repo).owner}:${head}`, base, state: 'open' });
+    const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/pulls', { ...this.at(repo), head: `${this.split(repo).owner}:${head}`, base, state: 'open' });
     const open = z.array(pullSchema).parse(data)[0];
     if (open) return { pullRequest: await this.updatePullRequest(repo, open.number, { title, body }), created: false };
-    const created = await this.octokit.rest.pulls.create({ ...this.at(repo), head, base, title, body });
+    const created = await this.octokit.request('POST /repos/{owner}/{repo}/pulls', { ...this.at(repo), head, base, title, body });
     return { pullRequest: await this.toPullRequest(repo, pullSchema.parse(created.data)), created: true };
   }
 
@@ -242,7 +264,7 @@ export class GitHubHost implements GitHost {
     const { title, body } = pullRequestChangesSchema.parse(changes);
     const data = await this.call(
       repo,
-      () => this.octokit.rest.pulls.update({ ...this.at(repo), pull_number: number, title, body }),
+      () => this.octokit.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { ...this.at(repo), pull_number: number, title, body }),
       () => new PullRequestNotFoundError(repo, number),
     );
     return this.toPullRequest(repo, pullSchema.parse(data));
@@ -255,7 +277,7 @@ export class GitHubHost implements GitHost {
   async commentOnPullRequest(repo: string, number: number, body: string): Promise<PullRequestComment> {
     // Issue numbers include issues; the port speaks of pull requests only.
     await this.getPull(repo, number);
-    const { data } = await this.octokit.rest.issues.createComment({ ...this.at(repo), issue_number: number, body });
+    const { data } = await this.octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.at(repo), issue_number: number, body });
     const comment = commentSchema.parse(data);
     return { id: String(comment.id), body: comment.body, createdAt: comment.created_at };
   }
@@ -265,7 +287,7 @@ export class GitHubHost implements GitHost {
    * the number is a pull request, which a plain issue is not (the pulls API answers 404).
    */
   async commentOnIssue(repo: string, issueNumber: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...this.at(repo), issue_number: issueNumber, body });
+    await this.octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.at(repo), issue_number: issueNumber, body });
   }
 
   async mergePullRequest(repo: string, number: number, options?: { message?: string }): Promise<MergedPullRequest> {
@@ -273,7 +295,7 @@ export class GitHubHost implements GitHost {
     const status = statusOfPull(pull);
     if (status !== 'open') throw new PullRequestNotOpenError(repo, number, status);
     try {
-      const { data } = await this.octokit.rest.pulls.merge({ ...this.at(repo), pull_number: number, merge_method: 'merge', commit_message: options?.message });
+      const { data } = await this.octokit.request('PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', { ...this.at(repo), pull_number: number, merge_method: 'merge', commit_message: options?.message });
       const { sha } = mergeResultSchema.parse(data);
       return { commit: sha, pullRequest: await this.getPullRequest(repo, number) };
     } catch (error) {
@@ -295,7 +317,7 @@ export class GitHubHost implements GitHost {
     const status = statusOfPull(pull);
     if (status === 'merged') throw new PullRequestNotOpenError(repo, number, status);
     if (status === 'closed') return this.toPullRequest(repo, pull);
-    const { data } = await this.octokit.rest.pulls.update({ ...this.at(repo), pull_number: number, state: 'closed' });
+    const { data } = await this.octokit.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { ...this.at(repo), pull_number: number, state: 'closed' });
     return this.toPullRequest(repo, pullSchema.parse(data));
   }
 
@@ -309,8 +331,28 @@ export class GitHubHost implements GitHost {
     return { owner, repo: name };
   }
 
+  /**
+   * Every item of a list endpoint, 100 a page, following the `link` header as
+   * plugin-paginate-rest does; a 409 (an empty repository) ends the list, as there.
+   */
+  private async paginate(route: string, params: Record<string, unknown>): Promise<unknown[]> {
+    const items: unknown[] = [];
+    try {
+      let response = await this.octokit.request(route, { ...params, per_page: 100 });
+      for (;;) {
+        items.push(...z.array(z.unknown()).parse(response.data));
+        const next = nextPageUrl(response.headers.link);
+        if (next === undefined) return items;
+        response = await this.octokit.request({ method: 'GET', url: next });
+      }
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+      return items;
+    }
+  }
+
   /** Runs a call whose 404 means "the repository or `missing()`"; one extra request tells which. */
-  private async call<T>(repo: string, request: () => Promise<{ data: T } | T[]>, missing: () => Error): Promise<unknown> {
+  private async call(repo: string, request: () => Promise<{ data: unknown } | unknown[]>, missing: () => Error): Promise<unknown> {
     try {
       const result = await request();
       return Array.isArray(result) ? result : result.data;
@@ -323,7 +365,7 @@ export class GitHubHost implements GitHost {
 
   private async headIfExists(repo: string, branch: string): Promise<string | undefined> {
     try {
-      const { data } = await this.octokit.rest.git.getRef({ ...this.at(repo), ref: `heads/${branch}` });
+      const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { ...this.at(repo), ref: `heads/${branch}` });
       return refSchema.parse(data).object.sha;
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -335,14 +377,14 @@ export class GitHubHost implements GitHost {
   private async getPull(repo: string, number: number): Promise<Pull> {
     const data = await this.call(
       repo,
-      () => this.octokit.rest.pulls.get({ ...this.at(repo), pull_number: number }),
+      () => this.octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { ...this.at(repo), pull_number: number }),
       () => new PullRequestNotFoundError(repo, number),
     );
     return pullSchema.parse(data);
   }
 
   private async toPullRequest(repo: string, pull: Pull): Promise<PullRequest> {
-    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.at(repo), issue_number: pull.number, per_page: 100 });
+    const comments = await this.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...this.at(repo), issue_number: pull.number });
     const status = statusOfPull(pull);
     return {
       repo,
@@ -376,7 +418,7 @@ export class GitHubHost implements GitHost {
    */
   private async conflicts(repo: string, target: MergeSide, source: MergeSide): Promise<{ paths: string[]; files: ConflictFile[]; exact: boolean }> {
     const compare = async (base: string, head: string) => {
-      const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.at(repo), basehead: `${base}...${head}` });
+      const { data } = await this.octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...this.at(repo), basehead: `${base}...${head}` });
       return compareSchema.parse(data);
     };
     const [bySource, byTarget] = [await compare(target.commit, source.commit), await compare(source.commit, target.commit)];

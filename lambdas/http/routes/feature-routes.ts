@@ -11,6 +11,7 @@ import {
   type FeatureUseCaseDeps,
 } from '../../use-cases/features.js';
 import { taskIdSchema } from '../../core/task.js';
+import { getFactoryMetrics } from '../../use-cases/metrics.js';
 import { getFeatureTranscript, type TranscriptReadDeps } from '../../use-cases/transcripts.js';
 import { apiHandler, header, json, parseJsonBody, parseQuery, type ApiEvent, type ApiHandler, type RouteDefinition } from '../api-handler.js';
 import { HttpError } from '../problem.js';
@@ -51,6 +52,11 @@ const transcriptQuerySchema = z.strictObject({
     .enum(['0', '1', 'false', 'true'], { error: 'must be 1 or 0' })
     .transform((value) => value === '1' || value === 'true')
     .default(false),
+});
+
+// Each feature costs two reads and its per-task rows; 200 keeps the answer fast and well under Lambda's 6 MB.
+const metricsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
 /** `{id}` from the route; any value that is not a feature id cannot name a feature, so it is a 404 downstream. */
@@ -136,6 +142,10 @@ export function createCancelFeatureHandler(deps: ApiDeps): ApiHandler {
   });
 }
 
+export function createGetMetricsHandler(deps: ApiDeps): ApiHandler {
+  return apiHandler(deps.logger, async (event) => json(200, await getFactoryMetrics(deps, parseQuery(event, metricsQuerySchema))));
+}
+
 /** Every API route, in one table shared by the local server and the CDK stack. */
 export const featureRoutes: readonly RouteDefinition<ApiDeps>[] = [
   { routeKey: 'POST /features', entry: 'submit-feature', create: createSubmitFeatureHandler },
@@ -145,4 +155,5 @@ export const featureRoutes: readonly RouteDefinition<ApiDeps>[] = [
   { routeKey: 'GET /features/{id}/events', entry: 'list-feature-events', create: createListFeatureEventsHandler },
   { routeKey: 'GET /features/{id}/transcript', entry: 'get-feature-transcript', create: createGetFeatureTranscriptHandler },
   { routeKey: 'POST /features/{id}/cancel', entry: 'cancel-feature', create: createCancelFeatureHandler },
+  { routeKey: 'GET /metrics', entry: 'get-metrics', create: createGetMetricsHandler },
 ];

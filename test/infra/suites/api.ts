@@ -4,7 +4,7 @@ import { featureRoutes } from '../../../lambdas/http/routes/feature-routes.js';
 import { webhookRouteKey } from '../../../lib/api.js';
 import { actionsOf, logicalIdOf, resourcesOf, statementsOfRole, synthesize, type Synthesized } from '../synth-fixture.js';
 
-const readOnlyEntries = ['list-features', 'get-feature', 'list-feature-tasks', 'list-feature-events'];
+const readOnlyEntries = ['list-features', 'get-feature', 'list-feature-tasks', 'list-feature-events', 'get-metrics'];
 
 export function describeApi(shared: () => Synthesized): void {
   describe('Api', () => {
@@ -111,14 +111,15 @@ export function describeApi(shared: () => Synthesized): void {
       expect(JSON.stringify(submit.find((statement) => actionsOf(statement).includes('states:DescribeExecution'))?.Resource)).toContain(':execution:dsf-dev-feature:*');
     });
 
-    it('lets only the webhook function read the webhook secret', () => {
+    it('lets only the webhook function read the webhook secret (and, with a GitHub App, its key)', () => {
       for (const entry of [...featureRoutes.map((route) => route.entry), 'github-webhook']) {
         const statements = statementsOfRole(
           dev.template,
           logicalIdOf((entry === 'github-webhook' ? dev.stack.api.webhookFunction : dev.stack.api.routeFunctions[entry]!).role),
         );
         const reads = statements.filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue')).map((statement) => statement.Resource);
-        expect({ entry, reads }).toEqual({ entry, reads: entry === 'github-webhook' ? [{ Ref: logicalIdOf(dev.stack.secrets.webhookSecret) }] : [] });
+        const webhookReads = [{ Ref: logicalIdOf(dev.stack.secrets.webhookSecret) }, { Ref: logicalIdOf(dev.stack.secrets.githubAppPrivateKey) }];
+        expect({ entry, reads }).toEqual({ entry, reads: entry === 'github-webhook' ? webhookReads : [] });
       }
     });
 

@@ -65,7 +65,7 @@ export function describeBaseFunction(shared: () => Synthesized): void {
     });
 
     it('names the same Powertools services the handlers use, so alarms find their metrics', () => {
-      const awsDeps = readFileSync(new URL('../../../lambdas/aws-deps.ts', import.meta.url), 'utf8');
+      const awsDeps = ['aws-deps.ts', 'aws-worker-deps.ts'].map((file) => readFileSync(new URL(`../../../lambdas/${file}`, import.meta.url), 'utf8')).join('\n');
       const used = new Set([...awsDeps.matchAll(/'(dsf-[a-z-]+)'/g)].map((match) => match[1]));
 
       expect([...used].sort()).toEqual(Object.values(serviceNames).sort());
@@ -87,7 +87,7 @@ export function describeBaseFunction(shared: () => Synthesized): void {
       }
     });
 
-    it('bundles as ESM for the runtime: minified, source maps, module fields first, nothing external', () => {
+    it('bundles as ESM for the runtime: minified, source maps, module fields first, nothing external but ESLint’s unused TypeScript-config loader', () => {
       expect(handlerEsbuildOptions).toMatchObject({
         bundle: true,
         platform: 'node',
@@ -96,7 +96,7 @@ export function describeBaseFunction(shared: () => Synthesized): void {
         minify: true,
         sourcemap: true,
         mainFields: ['module', 'main'],
-        external: [],
+        external: ['jiti'],
       });
       expect(handlerEsbuildOptions.banner.js).toMatch(/createRequire/);
     });

@@ -153,42 +153,67 @@ export function describeQueuesAndAgents(shared: () => Synthesized): void {
       }
     });
 
-    it('lets workers read the GitHub App key and call the configured Bedrock model through its inference profile only', () => {
+    it('lets workers read the GitHub App key and call the configured Bedrock models, a profile’s model through the profile only', () => {
       for (const agentType of agentTypes) {
         const statements = statementsOfRole(dev.template, logicalIdOf(worker(agentType).role));
         const secretReads = statements.filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'));
         const bedrock = statements.filter((statement) => actionsOf(statement).includes('bedrock:InvokeModel'));
 
         expect(secretReads.map((statement) => statement.Resource)).toEqual([{ Ref: logicalIdOf(dev.stack.secrets.githubAppPrivateKey) }]);
-        expect(JSON.stringify(bedrock)).toContain(':inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0');
+        expect(bedrock.every((statement) => actionsOf(statement).includes('bedrock:InvokeModelWithResponseStream'))).toBe(true);
+        const resources = JSON.stringify(bedrock.map((statement) => statement.Resource));
+        expect(resources).toContain(':inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0');
+        // The review role's own model, a plain model id: its foundation model in this region only.
+        expect(resources).toMatch(/:bedrock:",\{"Ref":"AWS::Region"\},"::foundation-model\/anthropic\.claude-3-5-haiku-20241022-v1:0"/);
         expect(bedrock.filter((statement) => JSON.stringify(statement.Resource).includes(':bedrock:*:')).map((statement) => statement.Condition)).toEqual([
           { StringEquals: { 'bedrock:InferenceProfileArn': expect.anything() } },
         ]);
         expect(workerProperties(agentType).Environment.Variables).toMatchObject({
           DSF_AGENT_TYPE: agentType,
-          DSF_MODEL_PROVIDER: 'bedrock',
-          DSF_MODEL_ID: 'us.anthropic.claude-sonnet-4-20250514-v1:0',
-          DSF_GITHUB_APP_ID: '4242',
-          DSF_GITHUB_APP_PRIVATE_KEY_SECRET_ID: { Ref: logicalIdOf(dev.stack.secrets.githubAppPrivateKey) },
+          DSF_MODEL: 'bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0',
+          DSF_MODEL_REVIEW: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0',
+          DSF_BUDGET_TASK: '{"usd":5}',
+          DSF_BUDGET_FEATURE: '{"usd":40,"steps":400}',
+          DSF_MODEL_PRICES: '{"my-model":{"input":1,"output":2}}',
         });
+        expect(Object.keys(workerProperties(agentType).Environment.Variables).filter((name) => name.endsWith('_API_KEY_SECRET_ID'))).toEqual([]);
       }
     });
 
-    it('with a model API key instead of Bedrock: a key secret the workers may read, and no Bedrock permission', () => {
-      const { template, stack } = synthesize({ modelProvider: 'anthropic', modelId: 'claude-sonnet-4-5' });
-      const modelKey = stack.secrets.modelApiKey!;
+    it('with Anthropic and OpenAI models instead of Bedrock: a key secret per vendor the workers may read, and no Bedrock permission', () => {
+      const { template, stack } = synthesize({
+        modelProvider: 'anthropic',
+        modelId: 'claude-sonnet-4-5',
+        roleModels: '{"review":"openai:gpt-5"}',
+        openaiBaseUrl: 'https://llm.example.com/v1',
+      });
+      const [anthropicKey, openaiKey] = [stack.secrets.anthropicApiKey!, stack.secrets.openaiApiKey!];
 
-      template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+      template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+      template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'dsf/dev/anthropic-api-key' });
+      template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'dsf/dev/openai-api-key' });
       for (const agentType of agentTypes) {
         const fn = stack.agents.workers[agentType];
         const statements = statementsOfRole(template, logicalIdOf(fn.role));
         expect(statements.flatMap(actionsOf).some((action) => action.startsWith('bedrock:'))).toBe(false);
-        expect(statements.filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue')).map((statement) => statement.Resource)).toContainEqual({
-          Ref: logicalIdOf(modelKey),
-        });
+        const reads = statements.filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue')).map((statement) => statement.Resource);
+        expect(reads).toEqual([{ Ref: logicalIdOf(anthropicKey) }, { Ref: logicalIdOf(openaiKey) }]);
         template.hasResourceProperties('AWS::Lambda::Function', {
-          Environment: { Variables: Match.objectLike({ DSF_AGENT_TYPE: agentType, DSF_MODEL_API_KEY_SECRET_ID: { Ref: logicalIdOf(modelKey) } }) },
+          Environment: {
+            Variables: Match.objectLike({
+              DSF_AGENT_TYPE: agentType,
+              DSF_MODEL: 'anthropic:claude-sonnet-4-5',
+              DSF_MODEL_REVIEW: 'openai:gpt-5',
+              OPENAI_BASE_URL: 'https://llm.example.com/v1',
+              DSF_ANTHROPIC_API_KEY_SECRET_ID: { Ref: logicalIdOf(anthropicKey) },
+              DSF_OPENAI_API_KEY_SECRET_ID: { Ref: logicalIdOf(openaiKey) },
+            }),
+          },
         });
+      }
+      // Only the workers call models.
+      for (const fn of Object.values(stack.orchestrator.stepFunctions)) {
+        expect(JSON.stringify(statementsOfRole(template, logicalIdOf(fn.role)))).not.toContain(logicalIdOf(anthropicKey));
       }
     });
   });
