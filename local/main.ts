@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { loadConfig, ConfigError } from '../lambdas/config.js';
 import { startLocalRuntime } from './runtime.js';
 import { runDemo } from './demo/run-demo.js';
+import { ensureExampleRepository } from './demo/demo.js';
 
 // The SDK versions are pinned and known to run on Node 20; its notice about future releases needing
 // Node 22 would otherwise open every `npm start`. The engines field and LOCAL-STACK.md track it.
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   const runtime = await starting;
   logger.info('DSF is running', { url: runtime.url, dashboard: `${runtime.url}/`, dataDir, try: `curl ${runtime.url}/features` });
+  // The bundled example repository is there from the first start (the default repository of requests).
+  await ensureExampleRepository(runtime.gitHost);
   // On a fresh data directory the factory shows what it does with the bundled example feature.
   if (config.DSF_DEMO === '1' && (await runtime.store.listFeatures({ limit: 1 })).items.length === 0) {
     process.stdout.write(`\nDashboard: ${runtime.url}/  (the demo's progress is there too)\n`);

@@ -25,7 +25,7 @@ import { transcriptSinkFor } from '../lambdas/use-cases/transcripts.js';
 import { LocalWorkspaceProvider } from '../lambdas/adapters/local-git/local-workspace.js';
 import { DynamoDbLock } from '../lambdas/adapters/dynamodb/dynamodb-lock.js';
 import { DynamoDbBudgetLedger } from '../lambdas/adapters/dynamodb/dynamodb-budget-ledger.js';
-import { DEMO_SESSIONS_DIR } from './demo/demo.js';
+import { DEMO_REPO, DEMO_SESSIONS_DIR } from './demo/demo.js';
 import { isTerminalFeatureStatus } from '../lambdas/core/feature.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
 import { defaultAgentCapacity, type AgentCapacity, type SchedulingPolicy } from '../lambdas/core/scheduling.js';
@@ -229,7 +229,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ids,
       store,
       workflow,
-      defaults: { repo: process.env['DSF_DEFAULT_REPO'] ?? 'demo', baseBranch: process.env['DSF_DEFAULT_BASE_BRANCH'] ?? 'main' },
+      // The bundled example is the repository every fresh local factory has.
+      defaults: { repo: process.env['DSF_DEFAULT_REPO'] ?? DEMO_REPO, baseBranch: process.env['DSF_DEFAULT_BASE_BRANCH'] ?? 'main' },
       idempotencyTtlSeconds: 24 * 3600,
       transcripts: { entries: transcripts, bodies: transcriptBodies },
     };

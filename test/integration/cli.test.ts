@@ -48,7 +48,7 @@ it('submits through the real bin and reads the feature back as JSON', async () =
   const status = await dsf('status', id!, '--json');
 
   const printed = z.object({ feature: featureDetailSchema, tasks: z.array(taskSchema) }).parse(JSON.parse(status.stdout));
-  expect(printed.feature).toMatchObject({ id, title: 'Add a health endpoint', repo: 'demo', baseBranch: 'develop' });
+  expect(printed.feature).toMatchObject({ id, title: 'Add a health endpoint', repo: 'bookshelf', baseBranch: 'develop' });
   expect(printed.feature.taskSummary.total).toBe(printed.tasks.length);
 });
 
