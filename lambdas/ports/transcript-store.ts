@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { prepareTranscriptBody, transcriptBlobKey } from '../core/transcript-body.js';
 import { agentRoleSchema, usageSchema } from './model-provider.js';
 
 /**
@@ -94,4 +96,22 @@ export interface BlobStore extends BlobReader {
 export interface BlobReader {
   /** undefined when nothing is stored at the key (never written, or expired); throws a ZodError for a key that does not match blobKeySchema. */
   get(key: string): Promise<string | undefined>;
+}
+
+/**
+ * What every TranscriptStore does before it stores an entry: validate it, redact
+ * and cut its body (lambdas/core/transcript-body.ts), and put a body too large
+ * for the table in the blob store first, under a key of its own, so the entry
+ * can point at it the moment it is written.
+ */
+export async function prepareEntry(
+  input: TranscriptEntryInput,
+  blobs: BlobStore,
+): Promise<{ parsed: TranscriptEntryInput; body: string; bodyRef?: string }> {
+  const parsed = transcriptEntryInputSchema.parse(input);
+  const prepared = prepareTranscriptBody(parsed.body);
+  if (prepared.full === undefined) return { parsed, body: prepared.inline };
+  const bodyRef = transcriptBlobKey(parsed.featureId, randomUUID());
+  await blobs.put(bodyRef, prepared.full);
+  return { parsed, body: prepared.inline, bodyRef };
 }

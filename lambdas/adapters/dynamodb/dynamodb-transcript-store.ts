@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ConcurrentUpdateError } from '../../core/errors.js';
-import { prepareTranscriptBody, transcriptBlobKey } from '../../core/transcript-body.js';
 import type { Clock } from '../../ports/clock.js';
 import {
-  transcriptEntryInputSchema,
+  prepareEntry,
   transcriptEntrySchema,
   type BlobStore,
   type TranscriptEntry,
@@ -104,21 +102,14 @@ export class DynamoDbTranscriptStore extends DynamoDbTranscriptReader implements
   }
 
   async append(input: TranscriptEntryInput): Promise<TranscriptEntry> {
-    const parsed = transcriptEntryInputSchema.parse(input);
-    const body = prepareTranscriptBody(parsed.body);
-    let bodyRef: string | undefined;
-    // The blob goes first and under a key of its own, so the seq is taken only when the item can follow at once.
-    if (body.full !== undefined) {
-      bodyRef = transcriptBlobKey(parsed.featureId, randomUUID());
-      await this.deps.blobs.put(bodyRef, body.full);
-    }
+    const { parsed, body, bodyRef } = await prepareEntry(input, this.deps.blobs);
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const now = this.deps.clock.now();
       const expiry = this.expiry(now);
       const seq = await this.nextSeq(parsed.featureId, expiry);
       const entry: TranscriptEntry = {
         ...parsed,
-        body: body.inline,
+        body,
         seq,
         at: now.toISOString(),
         ...(bodyRef === undefined ? {} : { bodyRef }),

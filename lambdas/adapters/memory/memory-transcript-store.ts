@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { prepareTranscriptBody, transcriptBlobKey } from '../../core/transcript-body.js';
 import type { Clock } from '../../ports/clock.js';
 import {
   blobKeySchema,
-  transcriptEntryInputSchema,
+  prepareEntry,
   type BlobStore,
   type TranscriptEntry,
   type TranscriptEntryInput,
@@ -38,18 +36,12 @@ export class MemoryTranscriptStore implements TranscriptStore {
   constructor(private readonly deps: { clock: Clock; blobs: BlobStore }) {}
 
   async append(input: TranscriptEntryInput): Promise<TranscriptEntry> {
-    const parsed = transcriptEntryInputSchema.parse(input);
-    const body = prepareTranscriptBody(parsed.body);
-    let bodyRef: string | undefined;
-    if (body.full !== undefined) {
-      bodyRef = transcriptBlobKey(parsed.featureId, randomUUID());
-      await this.deps.blobs.put(bodyRef, body.full);
-    }
+    const { parsed, body, bodyRef } = await prepareEntry(input, this.deps.blobs);
     let entries = this.byFeature.get(parsed.featureId);
     if (!entries) this.byFeature.set(parsed.featureId, (entries = []));
     const entry: TranscriptEntry = {
       ...parsed,
-      body: body.inline,
+      body,
       seq: entries.length + 1,
       at: this.deps.clock.now().toISOString(),
       ...(bodyRef === undefined ? {} : { bodyRef }),
