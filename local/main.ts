@@ -65,6 +65,9 @@ async function main(): Promise<void> {
   // On a fresh data directory the factory shows what it does with the bundled example feature.
   if (config.DSF_DEMO === '1' && (await runtime.store.listFeatures({ limit: 1 })).items.length === 0) {
     process.stdout.write(`\nDashboard: ${runtime.url}/  (the demo's progress is there too)\n`);
+    // The runtime's INFO lines would tear through the live task table; warnings and errors still show.
+    const level = logger.getLevelName();
+    logger.setLogLevel('WARN');
     try {
       const outcome = await runDemo(runtime, { modelId: runtime.modelId });
       process.stdout.write(`\n${outcome.ok ? 'The demo feature is merged.' : 'The demo did not finish cleanly (see above).'}\n`);
@@ -72,6 +75,8 @@ async function main(): Promise<void> {
       // Stopping mid-demo ends its requests; anything else is worth a line, but the factory keeps serving.
       if (stopping) return;
       logger.error('the demo failed', { error: error as Error });
+    } finally {
+      logger.setLogLevel(level);
     }
   }
   process.stdout.write(`DSF keeps serving the API, the webhook route and the dashboard at ${runtime.url}/ — Ctrl-C stops it.\n`);

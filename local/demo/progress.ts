@@ -114,9 +114,7 @@ export function renderSummary(snap: FeatureSnapshot, options: { dashboardUrl: st
   if (gate) {
     const entries = gate.gates.map((entry) => {
       const mark = entry.status === 'failed' ? '✖' : entry.status === 'warning' ? '!' : entry.status === 'skipped' ? '–' : '✔';
-      const value = entry.value === undefined || entry.value === null ? '' : ` ${formatValue(entry.value)}`;
-      const threshold = entry.threshold === undefined || entry.threshold === null ? '' : ` (limit ${formatValue(entry.threshold)})`;
-      return `${mark} ${entry.gate}${value}${threshold}`;
+      return `${mark} ${entry.gate}${gateFigure(entry)}`;
     });
     lines.push(`  gates       ${gate.passed ? 'all passed' : 'FAILED'}: ${entries.join(' · ')}`);
   } else {
@@ -136,3 +134,13 @@ export function renderSummary(snap: FeatureSnapshot, options: { dashboardUrl: st
 }
 
 const formatValue = (value: number | string) => (typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(1)) : value);
+
+/** A gate's measurement as a reader wants it: percentages for coverage, lines for the diff, counts only when not zero. */
+function gateFigure(entry: { gate: string; value?: number | string | null | undefined; threshold?: number | string | null | undefined }): string {
+  const { value, threshold } = entry;
+  if (value === undefined || value === null) return '';
+  if (entry.gate === 'coverage' || entry.gate === 'diff-coverage') return ` ${formatValue(value)}%${threshold === undefined || threshold === null ? '' : ` (min ${formatValue(threshold)}%)`}`;
+  if (entry.gate === 'diff-size') return ` ${formatValue(value)} lines${threshold === undefined || threshold === null ? '' : ` (max ${formatValue(threshold)})`}`;
+  if (value === 0 && (threshold === 0 || threshold === undefined || threshold === null)) return '';
+  return ` ${formatValue(value)}${threshold === undefined || threshold === null ? '' : ` (max ${formatValue(threshold)})`}`;
+}

@@ -27,7 +27,7 @@ describe('the demo, as a user runs it', () => {
     expect(exit, output).toEqual({ code: 0, signal: null });
     expect(output).toMatch(/Feature feat_\w+: merged after [\d.]+ s/);
     expect(output).toMatch(/conflicts {3}resolved by the conflict agent: CHANGELOG\.md/);
-    expect(output).toMatch(/gates {7}all passed: .*✔ coverage 100 \(limit 80\)/);
+    expect(output).toMatch(/gates {7}all passed: .*✔ tests · ✔ coverage 100% \(min 80%\) · ✔ diff-coverage 100% \(min 90%\)/);
     expect(output).toMatch(/model {7}27 calls, \d+ input \+ \d+ output tokens, \$0\.\d{4}/);
     expect(output).toContain("✔ the example's own tests: npm test passed on the merge commit");
     expect(output).toContain('Demo passed.');
