@@ -29,7 +29,7 @@ import { featureRoutes } from '../lambdas/http/routes/feature-routes.js';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { METRIC_NAMESPACE } from '../lambdas/ports/metrics.js';
 import { webhookEntry } from '../lib/api.js';
-import { bundleHandler, handlerEntryPath, handlerNodeOptions, workerRuntimePackages, type HandlerBundle } from '../lib/bundling.js';
+import { bundleHandler, bundleOptionsFor, handlerEntryPath, handlerNodeOptions, workerEntry, type HandlerBundle } from '../lib/bundling.js';
 import { serviceNames } from '../lib/service-names.js';
 
 type Group = 'api' | 'orchestration' | 'worker';
@@ -38,7 +38,7 @@ const handlers: { entry: string; group: Group; service: string }[] = [
   ...featureRoutes.map((route) => ({ entry: route.entry, group: 'api' as const, service: serviceNames.api })),
   { entry: webhookEntry, group: 'api', service: serviceNames.webhook },
   ...stepFunctions.map((step) => ({ entry: step.entry, group: 'orchestration' as const, service: serviceNames.orchestrator })),
-  { entry: 'agent-worker', group: 'worker', service: serviceNames.agentWorker },
+  { entry: workerEntry, group: 'worker', service: serviceNames.agentWorker },
 ];
 
 /** Enough configuration for every handler's config schema (lambdas/config.ts) to parse; nothing is called. */
@@ -77,9 +77,8 @@ async function main(): Promise<void> {
   try {
     const measurements: Measurement[] = [];
     for (const handler of handlers) {
-      // The worker image ships the gates' tools beside the bundle (docker/agent-worker/Dockerfile), as measured here.
-      const options = handler.group === 'worker' ? { external: workerRuntimePackages, eventStreams: true } : {};
-      const bundle = await bundleHandler(handlerEntryPath(handler.entry), path.join(workdir, handler.entry), options);
+      // Bundled as deployed: the worker without the gates' tools it ships beside the bundle, Plan with the event streams of its model client.
+      const bundle = await bundleHandler(handlerEntryPath(handler.entry), path.join(workdir, handler.entry), bundleOptionsFor(handler.entry));
       const outcome = await medianInitMs(bundle.file, handler.service, runs);
       measurements.push({ ...handler, bundle, ...outcome });
     }

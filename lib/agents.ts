@@ -1,18 +1,15 @@
-import { Duration, IgnoreMode, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, IgnoreMode, RemovalPolicy, Size } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
 import { repoRoot } from './bundling.js';
-import { modelsOf, type DsfConfig } from './config.js';
 import { pascalCase } from './construct-ids.js';
 import { allowTaskTokenCallbacks, DsfFunction } from './dsf-function.js';
-import { acknowledge, wildcardResourceFinding } from './nag.js';
+import { grantModelUse, type ModelAccess } from './models.js';
 import type { Queues } from './queues.js';
-import type { Secrets } from './secrets.js';
 import { serviceNames } from './service-names.js';
 import type { Storage } from './storage.js';
 
@@ -44,15 +41,12 @@ export const workerImageContext = [
 /** SQS event sources scale between 2 and 1000 concurrent invocations. */
 const MIN_EVENT_SOURCE_CONCURRENCY = 2;
 
-/** Cross-region inference profiles (`us.anthropic…`) route to the same foundation model in other regions. */
-const inferenceProfilePattern = /^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$/;
-
 export interface AgentsProps {
   readonly storage: Storage;
   readonly queues: Queues;
-  readonly secrets: Secrets;
+  /** The configured models and their key secrets (lib/models.ts). */
+  readonly models: ModelAccess;
   readonly concurrency: Readonly<Record<AgentType, number>>;
-  readonly model: DsfConfig['model'];
   /** The orchestration variables of lambdas/config.ts shared with the state machine's functions. */
   readonly environment: Readonly<Record<string, string>>;
   readonly timeout: Duration;
@@ -80,9 +74,6 @@ export class Agents extends Construct {
       ignoreMode: IgnoreMode.DOCKER,
       exclude: [...workerImageContext],
     });
-    const bedrockModels = [...new Set(modelsOf(props.model).filter((model) => model.provider === 'bedrock').map((model) => model.id))];
-    const modelStatements = bedrockModels.flatMap((modelId) => bedrockInvokeStatements(this, modelId));
-    const modelEnvironment = modelEnvironmentOf(props.model);
 
     this.workers = Object.fromEntries(
       agentTypes.map((agentType) => {
@@ -95,8 +86,6 @@ export class Agents extends Construct {
             ...props.environment,
             ...props.storage.transcriptEnvironment,
             DSF_AGENT_TYPE: agentType,
-            ...modelEnvironment,
-            ...props.secrets.modelKeyEnvironment,
           },
           timeout: props.timeout,
           memorySize: 2048,
@@ -108,9 +97,7 @@ export class Agents extends Construct {
         props.storage.grantReadWriteData(worker.role);
         props.storage.grantTranscriptWrite(worker.role);
         allowTaskTokenCallbacks(worker, ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
-        props.secrets.grantModelKeysRead(worker);
-        for (const statement of modelStatements) worker.role.addToPrincipalPolicy(statement);
-        acknowledgeBedrockWildcards(worker, modelStatements);
+        grantModelUse(worker, props.models);
         worker.function.addEventSource(
           new SqsEventSource(queue, {
             batchSize: 1,
@@ -122,51 +109,5 @@ export class Agents extends Construct {
         return [agentType, worker];
       }),
     ) as Record<AgentType, DsfFunction>;
-  }
-}
-
-/** The variables lambdas/adapters/models/select-provider.ts reads: DSF_MODEL, DSF_MODEL_<ROLE>, budgets, prices. */
-export function modelEnvironmentOf(model: DsfConfig['model']): Record<string, string> {
-  return {
-    DSF_MODEL: `${model.provider}:${model.id}`,
-    ...Object.fromEntries(Object.entries(model.roles ?? {}).map(([role, spec]) => [`DSF_MODEL_${role.toUpperCase()}`, `${spec.provider}:${spec.id}`])),
-    ...(model.openaiBaseUrl ? { OPENAI_BASE_URL: model.openaiBaseUrl } : {}),
-    ...(model.budgetTask ? { DSF_BUDGET_TASK: model.budgetTask } : {}),
-    ...(model.budgetFeature ? { DSF_BUDGET_FEATURE: model.budgetFeature } : {}),
-    ...(model.prices ? { DSF_MODEL_PRICES: model.prices } : {}),
-  };
-}
-
-/**
- * bedrock:InvokeModel also authorizes Converse, InvokeModelWithResponseStream
- * also ConverseStream. A plain model id is one ARN in this region; an inference
- * profile needs the profile and the model in every region the profile routes
- * to, and the condition keeps the latter usable through this profile only.
- */
-function bedrockInvokeStatements(scope: Construct, modelId: string): iam.PolicyStatement[] {
-  const stack = Stack.of(scope);
-  const actions = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
-  const profile = inferenceProfilePattern.exec(modelId);
-  if (!profile) {
-    return [new iam.PolicyStatement({ actions, resources: [`arn:${stack.partition}:bedrock:${stack.region}::foundation-model/${modelId}`] })];
-  }
-  const profileArn = `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:inference-profile/${modelId}`;
-  return [
-    new iam.PolicyStatement({ actions, resources: [profileArn] }),
-    new iam.PolicyStatement({
-      actions,
-      resources: [`arn:${stack.partition}:bedrock:*::foundation-model/${profile[2]}`],
-      conditions: { StringEquals: { 'bedrock:InferenceProfileArn': profileArn } },
-    }),
-  ];
-}
-
-function acknowledgeBedrockWildcards(worker: DsfFunction, statements: readonly iam.PolicyStatement[]): void {
-  for (const resource of statements.flatMap((statement) => statement.resources).filter((arn) => arn.includes(':bedrock:*:'))) {
-    acknowledge(
-      worker,
-      wildcardResourceFinding(worker, resource),
-      'A cross-region inference profile sends requests to the same foundation model in any region of its geography; the statement is conditioned on bedrock:InferenceProfileArn, so the model is usable only through the configured profile.',
-    );
   }
 }

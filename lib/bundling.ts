@@ -154,12 +154,12 @@ export const noEventStreamsMessage =
 
 /**
  * The SDK's protocols load its event-stream support with `await import('@smithy/core/event-streams')`,
- * and only for an operation with an event stream. None of the zip functions' clients (DynamoDB,
- * Step Functions, Secrets Manager) has one, yet the support ships in each asset (about 14 KB).
+ * and only for an operation with an event stream. The clients of most zip functions (DynamoDB,
+ * Step Functions, Secrets Manager) have none, yet the support ships in each asset (about 14 KB).
  * This resolves that dynamic import to a stub that throws `noEventStreamsMessage`. Clients with
  * event-stream operations (Bedrock's ConverseStream, S3's SelectObjectContent) import the support
  * statically in their runtime config: such an import fails the build, so a function that needs the
- * support is never bundled without it (the agent worker bundles with `eventStreams: true`).
+ * support is never bundled without it (the agent worker and `eventStreamEntries` bundle with `eventStreams: true`).
  */
 export const noAwsEventStreams: Plugin = {
   name: 'no-aws-event-streams',
@@ -176,6 +176,29 @@ export const noAwsEventStreams: Plugin = {
     });
   },
 };
+
+/** What bundleHandler may be told beyond the shared settings. */
+export interface HandlerBundleOptions {
+  readonly external?: readonly string[];
+  /** Keep the SDK's event-stream support (see noAwsEventStreams): for functions whose clients have event-stream operations. @default false */
+  readonly eventStreams?: boolean;
+}
+
+/**
+ * The zip functions whose clients have event-stream operations: the Plan step calls the planner
+ * model (the Bedrock Runtime client) and writes transcript bodies (the S3 client), both of which
+ * import the support statically (lambdas/aws-plan-deps.ts).
+ */
+export const eventStreamEntries: readonly string[] = ['plan-feature'];
+
+/** The entry of the agent worker image; it bundles with its gates' tools left out and event streams kept. */
+export const workerEntry = 'agent-worker';
+
+/** How `lambdas/<entry>/handler.ts` is bundled wherever it is: the CDK asset, the worker image, the benchmark. */
+export function bundleOptionsFor(entry: string): HandlerBundleOptions {
+  if (entry === workerEntry) return { external: workerRuntimePackages, eventStreams: true };
+  return eventStreamEntries.includes(entry) ? { eventStreams: true } : {};
+}
 
 /** Lambda loads `index.handler` from `index.mjs` for ESM bundles. */
 export const bundleFileName = 'index.mjs';
@@ -211,11 +234,7 @@ export interface HandlerBundle {
 export async function bundleHandler(
   entryFile: string,
   outdir: string,
-  options: {
-    readonly external?: readonly string[];
-    /** Keep the SDK's event-stream support (see noAwsEventStreams): the agent worker's model clients stream. @default false */
-    readonly eventStreams?: boolean;
-  } = {},
+  options: HandlerBundleOptions = {},
 ): Promise<HandlerBundle> {
   const result = await build({
     ...handlerEsbuildOptions,

@@ -46,6 +46,7 @@ export class DsfStack extends Stack {
       removalPolicy,
     });
 
+    const models = { model: config.model, secrets: this.secrets };
     const orchestrationEnvironment = {
       TABLE_NAME: this.storage.table.tableName,
       DSF_AGENT_CONCURRENCY: JSON.stringify(config.agentConcurrency),
@@ -57,6 +58,7 @@ export class DsfStack extends Stack {
       stage: config.stage,
       storage: this.storage,
       queues: this.queues,
+      models,
       environment: orchestrationEnvironment,
       logRetention,
       removalPolicy,
@@ -80,9 +82,8 @@ export class DsfStack extends Stack {
     this.agents = new Agents(this, 'Agents', {
       storage: this.storage,
       queues: this.queues,
-      secrets: this.secrets,
+      models,
       concurrency: config.agentConcurrency,
-      model: config.model,
       environment: orchestrationEnvironment,
       timeout: WORKER_TIMEOUT,
       logRetention,

@@ -15,6 +15,7 @@ import { executionNameForFeature } from '../lambdas/ports/workflow.js';
 import { repoRoot } from './bundling.js';
 import { pascalCase } from './construct-ids.js';
 import { allowTaskTokenCallbacks, DsfFunction } from './dsf-function.js';
+import { grantModelUse, type ModelAccess } from './models.js';
 import { acknowledge, wildcardResourceFinding } from './nag.js';
 import type { Queues } from './queues.js';
 import { serviceNames } from './service-names.js';
@@ -57,17 +58,26 @@ export const queueUrlPlaceholder = (agentType: string): string => `${pascalCase(
 /**
  * What each state machine function may do besides reading and writing the
  * table. AwaitDependencies and MarkTaskFailed run the scheduler pass, which
- * releases the waiting tasks it admits (SendTaskSuccess on their tokens).
+ * releases the waiting tasks it admits (SendTaskSuccess on their tokens). Plan
+ * calls the planner model (lambdas/aws-plan-deps.ts) and writes its turns to the
+ * feature's transcript, as the agent workers do.
  * A function missing here fails synthesis, so a new step gets a decision.
  */
-const stepRights: Readonly<Record<string, { readonly releasesTaskTokens: boolean; readonly timeout: Duration }>> = {
-  'plan-feature': { releasesTaskTokens: false, timeout: Duration.seconds(60) },
-  'await-dependencies': { releasesTaskTokens: true, timeout: Duration.seconds(60) },
-  'mark-task-failed': { releasesTaskTokens: true, timeout: Duration.seconds(60) },
-  'gate-feature': { releasesTaskTokens: false, timeout: Duration.seconds(60) },
-  'open-pull-request': { releasesTaskTokens: false, timeout: Duration.seconds(60) },
-  'record-failure': { releasesTaskTokens: false, timeout: Duration.seconds(30) },
+const stepRights: Readonly<Record<string, { readonly releasesTaskTokens: boolean; readonly callsModels: boolean; readonly timeout: Duration }>> = {
+  // The planner gives its one model call two minutes (lambdas/agents/model-planner.ts) before it plans by heuristic;
+  // the rest is for the cold start, the secret read, storing the plan and the issue comment.
+  'plan-feature': { releasesTaskTokens: false, callsModels: true, timeout: Duration.minutes(3) },
+  'await-dependencies': { releasesTaskTokens: true, callsModels: false, timeout: Duration.seconds(60) },
+  'mark-task-failed': { releasesTaskTokens: true, callsModels: false, timeout: Duration.seconds(60) },
+  'gate-feature': { releasesTaskTokens: false, callsModels: false, timeout: Duration.seconds(60) },
+  'open-pull-request': { releasesTaskTokens: false, callsModels: false, timeout: Duration.seconds(60) },
+  'record-failure': { releasesTaskTokens: false, callsModels: false, timeout: Duration.seconds(30) },
 };
+
+/** The steps that call a model; the others get neither the model settings nor the keys. */
+export const modelSteps = Object.entries(stepRights)
+  .filter(([, rights]) => rights.callsModels)
+  .map(([entry]) => entry);
 
 /**
  * The steps that call GitHub when a GitHub App is configured: they report on the
@@ -87,6 +97,8 @@ export interface OrchestratorProps {
   readonly stage: string;
   readonly storage: Storage;
   readonly queues: Queues;
+  /** The configured models and their key secrets, for the steps that call a model (lib/models.ts). */
+  readonly models: ModelAccess;
   /** The orchestration variables of lambdas/config.ts (TABLE_NAME, DSF_AGENT_CONCURRENCY, …). */
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: logs.RetentionDays;
@@ -128,6 +140,11 @@ export class Orchestrator extends Construct {
         });
         props.storage.grantReadWriteData(fn.role);
         if (rights.releasesTaskTokens) allowTaskTokenCallbacks(fn, ['states:SendTaskSuccess']);
+        if (rights.callsModels) {
+          grantModelUse(fn, props.models);
+          for (const [name, value] of Object.entries(props.storage.transcriptEnvironment)) fn.function.addEnvironment(name, value);
+          props.storage.grantTranscriptWrite(fn.role);
+        }
         return [step.entry, fn];
       }),
     );

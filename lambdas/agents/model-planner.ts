@@ -10,7 +10,7 @@ import { planFeatureWithModel } from './llm-planner.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** How long the planner's one model call may take before the heuristic plan is used instead. */
-const PLANNER_TIMEOUT_MS = 120_000;
+export const PLANNER_TIMEOUT_MS = 120_000;
 
 /**
  * The Plan step's planner: the LLM planner on the model configured for the

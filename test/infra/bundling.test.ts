@@ -4,9 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stepFunctions } from '../../lambdas/orchestration/step-functions.js';
 import { webhookEntry } from '../../lib/api.js';
 import {
   bundleHandler,
+  bundleOptionsFor,
+  eventStreamEntries,
   envOnlyAwsCredentials,
   envOnlyCredentialsMessage,
   handlerEntryPath,
@@ -61,6 +64,9 @@ const notShipped: Readonly<Record<string, readonly string[]>> = {
   'submit-feature': ['@aws-sdk/client-s3', '@octokit/core'],
 };
 
+/** The model clients: only the agent worker and the Plan step call a model (lambdas/aws-worker-deps.ts, lambdas/aws-plan-deps.ts). */
+const modelSdks = ['@aws-sdk/client-bedrock-runtime', '@anthropic-ai/sdk', 'openai'];
+
 describe.each([webhookEntry, 'get-feature-transcript', 'submit-feature'])('the %s bundle', (entry) => {
   let directory: string;
   let bundle: HandlerBundle;
@@ -80,7 +86,7 @@ describe.each([webhookEntry, 'get-feature-transcript', 'submit-feature'])('the %
   it('leaves out the packages it has no use for', () => {
     const packages = packagesIn(directory);
 
-    expect(notShipped[entry]!.filter((name) => packages.has(name))).toEqual([]);
+    expect([...notShipped[entry]!, ...modelSdks].filter((name) => packages.has(name))).toEqual([]);
     // What replaced them is there: the GitHub client and its plugins, the request signer.
     if (entry === webhookEntry) expect(['@octokit/core', '@octokit/plugin-throttling', '@octokit/plugin-retry', '@octokit/auth-app'].filter((name) => !packages.has(name))).toEqual([]);
     if (entry === 'get-feature-transcript') expect(packages).toContain('@smithy/signature-v4');
@@ -108,6 +114,21 @@ describe.each([webhookEntry, 'get-feature-transcript', 'submit-feature'])('the %
     expect(bundle.totalBytes).toBe(size(javascript));
     expect(bundle.sourceMapBytes).toBe(size(files.filter((name) => name.endsWith('.map'))));
     expect(bundle.initBytes).toBeLessThanOrEqual(bundle.totalBytes);
+  });
+});
+
+describe.each(stepFunctions.map((step) => step.entry))('the %s state machine bundle, bundled as deployed', (entry) => {
+  it('ships the model clients and their event-stream support only for the Plan step', async () => {
+    const directory = path.join(workdir, entry);
+    await bundleHandler(handlerEntryPath(entry), directory, bundleOptionsFor(entry));
+    const packages = packagesIn(directory);
+    const plans = entry === 'plan-feature';
+
+    expect(eventStreamEntries.includes(entry)).toBe(plans);
+    expect({ entry, modelSdks: modelSdks.filter((name) => packages.has(name)) }).toEqual({ entry, modelSdks: plans ? modelSdks : [] });
+    expect({ entry, s3: packages.has('@aws-sdk/client-s3') }).toEqual({ entry, s3: plans });
+    const eventStreams = sourcesIn(directory).some((source) => source.includes('@smithy/core/dist-es/submodules/event-streams/'));
+    expect({ entry, eventStreams }).toEqual({ entry, eventStreams: plans });
   });
 });
 

@@ -47,6 +47,19 @@ describe('transcript bodies bucket', () => {
     });
   });
 
+  it('lets the Plan step put the planner’s bodies under transcripts/ only, and no other step touch the bucket', () => {
+    const plan = dev.stack.orchestrator.stepFunctions['plan-feature']!;
+
+    expect(s3Statements(plan.role).map((s) => ({ Action: s.Action, Resource: s.Resource }))).toEqual([{ Action: 's3:PutObject', Resource: objectsArn() }]);
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('plan-feature'),
+      Environment: { Variables: Match.objectLike({ DSF_TRANSCRIPT_BUCKET: { Ref: bucketId() }, DSF_TRANSCRIPT_RETENTION_DAYS: '30' }) },
+    });
+    for (const [entry, fn] of Object.entries(dev.stack.orchestrator.stepFunctions)) {
+      if (entry !== 'plan-feature') expect({ entry, s3: s3Statements(fn.role) }).toEqual({ entry, s3: [] });
+    }
+  });
+
   it('lets the transcript route read bodies and list its prefix, and no other API function touch the bucket', () => {
     const transcriptRoute = dev.stack.api.routeFunctions['get-feature-transcript']!;
 

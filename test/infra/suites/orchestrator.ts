@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agentTypes } from '../../../lambdas/core/task.js';
 import { stepFunctions } from '../../../lambdas/orchestration/step-functions.js';
-import { definitionPlaceholders, distributedMapLabels, featureDefinitionFile, queueUrlPlaceholder, unrecordedEndStatuses } from '../../../lib/orchestrator.js';
-import { actionsOf, logicalIdOf, resourcesOf, statementsOfRole, type Synthesized } from '../synth-fixture.js';
+import { PLANNER_TIMEOUT_MS } from '../../../lambdas/agents/model-planner.js';
+import { definitionPlaceholders, distributedMapLabels, featureDefinitionFile, modelSteps, queueUrlPlaceholder, unrecordedEndStatuses } from '../../../lib/orchestrator.js';
+import { actionsOf, logicalIdOf, resourcesOf, statementsOfRole, synthesize, type Synthesized } from '../synth-fixture.js';
 
 // asl-validator ships CommonJS without type declarations.
 const validateAsl = z
@@ -140,6 +141,65 @@ export function describeOrchestrator(shared: () => Synthesized): void {
         });
         expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']));
       }
+    });
+
+    it('gives the Plan step, and no other step, the planner model: the workers’ model environment, Bedrock statements and transcript bucket', () => {
+      const plan = dev.stack.orchestrator.stepFunctions['plan-feature']!;
+      const worker = dev.stack.agents.workers.code;
+      const variables = (fn: typeof plan) => dev.template.toJSON().Resources[logicalIdOf(fn.function)].Properties.Environment.Variables as Record<string, unknown>;
+      const bedrock = (fn: typeof plan) =>
+        statementsOfRole(dev.template, logicalIdOf(fn.role))
+          .filter((statement) => actionsOf(statement).includes('bedrock:InvokeModel'))
+          .map(({ Action, Resource, Condition }) => ({ Action, Resource, Condition }));
+      const modelVariables = ['DSF_MODEL', 'DSF_MODEL_REVIEW', 'DSF_BUDGET_TASK', 'DSF_BUDGET_FEATURE', 'DSF_MODEL_PRICES', 'DSF_TRANSCRIPT_BUCKET', 'DSF_TRANSCRIPT_RETENTION_DAYS'];
+
+      expect(modelSteps).toEqual(['plan-feature']);
+      expect(variables(plan)).toMatchObject({
+        DSF_MODEL: 'bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0',
+        DSF_MODEL_REVIEW: 'bedrock:anthropic.claude-3-5-haiku-20241022-v1:0',
+        DSF_MODEL_PRICES: '{"my-model":{"input":1,"output":2}}',
+        DSF_TRANSCRIPT_BUCKET: { Ref: logicalIdOf(dev.stack.storage.transcriptBucket) },
+      });
+      expect(Object.fromEntries(modelVariables.map((name) => [name, variables(plan)[name]]))).toEqual(Object.fromEntries(modelVariables.map((name) => [name, variables(worker)[name]])));
+      expect(bedrock(plan)).toHaveLength(3);
+      expect(bedrock(plan)).toEqual(bedrock(worker));
+      for (const step of stepFunctions.filter((candidate) => candidate.entry !== 'plan-feature')) {
+        const fn = dev.stack.orchestrator.stepFunctions[step.entry]!;
+        expect({ step: step.entry, bedrock: bedrock(fn), model: variables(fn)['DSF_MODEL'], bucket: variables(fn)['DSF_TRANSCRIPT_BUCKET'] }).toEqual({
+          step: step.entry,
+          bedrock: [],
+          model: undefined,
+          bucket: undefined,
+        });
+      }
+    });
+
+    it('gives the Plan step time for the planner’s model call and the work after it', () => {
+      const plan = dev.stack.orchestrator.stepFunctions['plan-feature']!;
+      const timeout = dev.template.toJSON().Resources[logicalIdOf(plan.function)].Properties.Timeout as number;
+
+      expect(timeout * 1000).toBeGreaterThanOrEqual(PLANNER_TIMEOUT_MS + 60_000);
+    });
+
+    it('with Anthropic and OpenAI models: the Plan step reads both keys by ARN, and no other step reads either', () => {
+      const { template, stack } = synthesize({ modelProvider: 'anthropic', modelId: 'claude-sonnet-4-5', roleModels: '{"planner":"openai:gpt-5"}' });
+      const keys = [stack.secrets.anthropicApiKey!, stack.secrets.openaiApiKey!].map((secret) => ({ Ref: logicalIdOf(secret) }));
+      const keyReads = (entry: string) =>
+        statementsOfRole(template, logicalIdOf(stack.orchestrator.stepFunctions[entry]!.role))
+          .filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+          .map((statement) => statement.Resource)
+          .filter((resource) => keys.some((key) => JSON.stringify(key) === JSON.stringify(resource)));
+      const plan = stack.orchestrator.stepFunctions['plan-feature']!;
+
+      expect(keyReads('plan-feature')).toEqual(keys);
+      expect(template.toJSON().Resources[logicalIdOf(plan.function)].Properties.Environment.Variables).toMatchObject({
+        DSF_MODEL: 'anthropic:claude-sonnet-4-5',
+        DSF_MODEL_PLANNER: 'openai:gpt-5',
+        DSF_ANTHROPIC_API_KEY_SECRET_ID: keys[0],
+        DSF_OPENAI_API_KEY_SECRET_ID: keys[1],
+      });
+      expect(statementsOfRole(template, logicalIdOf(plan.role)).flatMap(actionsOf).some((action) => action.startsWith('bedrock:'))).toBe(false);
+      for (const step of stepFunctions.filter((candidate) => candidate.entry !== 'plan-feature')) expect({ step: step.entry, reads: keyReads(step.entry) }).toEqual({ step: step.entry, reads: [] });
     });
 
     it('records a feature as failed when its execution fails, times out or is aborted outside the definition’s Catch', () => {
