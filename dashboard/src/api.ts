@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { featureSchema } from '../../lambdas/core/feature.js';
-import { taskSchema } from '../../lambdas/core/task.js';
+import { featureSchema, featureStatusSchema } from '../../lambdas/core/feature.js';
+import { taskSchema, taskUsageSchema } from '../../lambdas/core/task.js';
 import { featureEventSchema, type FeatureEvent } from '../../lambdas/core/feature-event.js';
 import type { FeatureRequest } from '../../lambdas/core/new-feature.js';
 
@@ -23,6 +23,57 @@ export type PublicTask = z.infer<typeof publicTaskSchema>;
 const featurePageSchema = z.object({ items: z.array(featureSchema), nextCursor: z.string().optional() });
 const taskListSchema = z.object({ items: z.array(publicTaskSchema) });
 const eventPageSchema = z.object({ items: z.array(featureEventSchema), lastEventId: z.string().optional() });
+
+/**
+ * One line of an agent's transcript, as GET /features/{id}/transcript lists it. Only what the
+ * dashboard shows, and kept loose (plain strings for role and kind): a line of a new kind
+ * should show as text rather than fail the whole page.
+ */
+export const transcriptEntrySchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  taskId: z.string().optional(),
+  role: z.string(),
+  attempt: z.number().int().optional(),
+  kind: z.string(),
+  tool: z.string().optional(),
+  body: z.string(),
+  isError: z.boolean().optional(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }).optional(),
+});
+export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
+const transcriptPageSchema = z.object({ items: z.array(transcriptEntrySchema), nextSeq: z.number().int().optional() });
+
+const count = z.number().int().nonnegative();
+const seconds = z.number().nonnegative();
+
+/** GET /metrics (lambdas/use-cases/metrics.ts): the totals, and per feature what the charts need. */
+export const factoryMetricsSchema = z.object({
+  generatedAt: z.string(),
+  totals: z.object({
+    features: count,
+    leadTime: z.object({ delivered: count, medianSeconds: seconds.nullable(), p90Seconds: seconds.nullable() }),
+    tasks: z.object({ total: count, succeeded: count, failed: count }),
+    tasksPerHour: z.number().nonnegative(),
+    agentSeconds: seconds,
+    queuedSeconds: seconds,
+    usage: taskUsageSchema,
+    conflictsResolved: count,
+    gates: z.object({ reported: count, passed: count, passRate: z.number().min(0).max(1).nullable() }),
+  }),
+  features: z.array(
+    z.object({
+      featureId: z.string(),
+      status: featureStatusSchema,
+      createdAt: z.string(),
+      leadTimeSeconds: seconds,
+      usage: taskUsageSchema,
+      coverage: z.object({ after: z.number().optional() }),
+      gatePassed: z.boolean().optional(),
+    }),
+  ),
+});
+export type FactoryMetrics = z.infer<typeof factoryMetricsSchema>;
 
 const problemSchema = z.object({
   title: z.string().optional(),
@@ -80,6 +131,14 @@ export const api = {
       headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
       body: JSON.stringify(body),
     }),
+  /** One page of a feature's transcript, oldest first; `task` narrows it to one task's agents. */
+  listTranscript: (id: string, query: { task?: string; after?: number; limit?: number } = {}) => {
+    const params = new URLSearchParams({ limit: String(query.limit ?? 200) });
+    if (query.task) params.set('task', query.task);
+    if (query.after !== undefined) params.set('after', String(query.after));
+    return request(`/features/${encodeURIComponent(id)}/transcript?${params}`, transcriptPageSchema);
+  },
+  getMetrics: (query: { limit?: number } = {}) => request(`/metrics?limit=${query.limit ?? 100}`, factoryMetricsSchema),
   cancelFeature: (id: string) => request(`/features/${encodeURIComponent(id)}/cancel`, featureSchema, { method: 'POST' }),
 };
 

@@ -4,9 +4,9 @@ import type { Task } from '../../lambdas/core/task.js';
 import { featureMilestones, taskTimings } from './timeline.js';
 
 /**
- * Delivery metrics computed from what the API already exposes: features, their tasks and
- * their event logs. Coverage and cost are not produced anywhere yet, so there is nothing
- * here for them.
+ * Delivery metrics computed in the browser from features, their tasks and their event logs:
+ * the per-day and per-agent views GET /metrics does not give. Its totals (lead time,
+ * throughput, agent time, cost, gate pass rate) and coverage come from GET /metrics itself.
  */
 export interface FeatureHistory {
   readonly feature: Pick<Feature, 'id' | 'title' | 'status' | 'createdAt'>;

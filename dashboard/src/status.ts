@@ -5,7 +5,7 @@ import { taskStatuses, type TaskStatus } from '../../lambdas/core/task.js';
  * How each status looks. Colour is never the only signal: every status also has a
  * text label and an icon with its own shape (WCAG 1.4.1).
  */
-export type StatusIcon = 'circle' | 'dotted' | 'clock' | 'spinner' | 'check' | 'cross' | 'slash' | 'skip' | 'gate' | 'pr' | 'merge' | 'person' | 'plan';
+export type StatusIcon = 'circle' | 'dotted' | 'clock' | 'spinner' | 'check' | 'cross' | 'slash' | 'skip' | 'gate' | 'pr' | 'merge' | 'person' | 'plan' | 'warning';
 
 export interface StatusLook {
   readonly label: string;

@@ -83,6 +83,14 @@ export function IconShape({ icon }: { icon: StatusIcon }) {
           <path d="M3 13.5c.6-2.6 2.6-4 5-4s4.4 1.4 5 4" />
         </g>
       );
+    case 'warning':
+      return (
+        <g>
+          <path d="M8 1.6 15 14H1z" fill="currentColor" stroke="currentColor" stroke-width="1.2" stroke-linejoin="round" />
+          <path d="M8 6v3.6" stroke="#fff" stroke-width="1.8" stroke-linecap="round" />
+          <circle cx="8" cy="11.8" r="1" fill="#fff" />
+        </g>
+      );
     case 'plan':
       return (
         <g {...line}>

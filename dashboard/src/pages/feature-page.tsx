@@ -14,6 +14,9 @@ import { TaskGraph } from '../components/task-graph.js';
 import { PageTitle } from '../components/page-title.js';
 import { topologicalOrder } from '../../../lambdas/core/task-graph.js';
 import { CardHead } from '../components/card-head.js';
+import { GateReport, ReviewDecision } from '../components/gate-report.js';
+import { TranscriptPanel } from '../components/transcript-panel.js';
+import { conflictsOf, formatTokens, formatUsd, gateCounts, gateTaskOf, shortSha, sumUsage, usageLine } from '../work.js';
 
 export function FeaturePage({ id, selectedTask }: { id: string; selectedTask?: string }) {
   const live = useLiveFeature(id);
@@ -45,7 +48,7 @@ export function FeaturePage({ id, selectedTask }: { id: string; selectedTask?: s
   const selected = tasks.find((task) => task.id === selectedTask);
   return (
     <div class="stack">
-      <FeatureHeader feature={feature} events={events} now={now} onChanged={live.refresh} />
+      <FeatureHeader feature={feature} tasks={tasks} events={events} now={now} onChanged={live.refresh} />
       {live.error && (
         <p class="error-summary" role="alert">
           Could not refresh: {live.error.message} Showing the last known state.
@@ -63,7 +66,8 @@ export function FeaturePage({ id, selectedTask }: { id: string; selectedTask?: s
       <div class="grid-side">
         <div class="stack">
           <TaskDetails task={selected} tasks={tasks} timing={selected ? timings.get(selected.id) : undefined} now={now} onSelect={select} />
-          <Delivery feature={feature} events={events} />
+          {selected && <TranscriptPanel key={selected.id} featureId={feature.id} task={selected} />}
+          <Delivery feature={feature} tasks={tasks} events={events} onSelect={select} />
         </div>
         <section class="card" aria-labelledby="activity-title">
           <div class="card-head">
@@ -81,8 +85,21 @@ export function FeaturePage({ id, selectedTask }: { id: string; selectedTask?: s
   );
 }
 
-function FeatureHeader({ feature, events, now, onChanged }: { feature: FeatureDetail; events: readonly FeatureEvent[]; now: number; onChanged: () => void }) {
+function FeatureHeader({
+  feature,
+  tasks,
+  events,
+  now,
+  onChanged,
+}: {
+  feature: FeatureDetail;
+  tasks: readonly PublicTask[];
+  events: readonly FeatureEvent[];
+  now: number;
+  onChanged: () => void;
+}) {
   const milestones = featureMilestones(events);
+  const usage = sumUsage(tasks);
   const ended = milestones.merged ?? milestones.failed ?? milestones.cancelled;
   const look = featureLooks[feature.status];
   return (
@@ -124,6 +141,22 @@ function FeatureHeader({ feature, events, now, onChanged }: { feature: FeatureDe
             <dt>{ended ? 'Took' : 'Elapsed'}</dt>
             <dd>{formatDuration((ended ?? now) - Date.parse(feature.createdAt))}</dd>
           </div>
+          {feature.pullRequest && (
+            <div data-testid="pull-request">
+              <dt>Pull request</dt>
+              <dd>
+                <PullRequestLink feature={feature} /> <span class="muted">{feature.status === 'merged' ? 'merged' : 'open'}</span>
+              </dd>
+            </div>
+          )}
+          {usage.calls > 0 && (
+            <div data-testid="feature-cost">
+              <dt>Cost</dt>
+              <dd title={usageLine(usage)}>
+                {formatUsd(usage.costUsd)} <span class="muted">· {formatTokens(usage.inputTokens + usage.outputTokens)} tokens</span>
+              </dd>
+            </div>
+          )}
         </dl>
         {feature.statusReason && (
           <p class={`status-reason tone-${look.tone}`}>
@@ -373,12 +406,37 @@ function TaskDetails({
           <dd>{task.dependsOn.length === 0 ? <span class="muted">nothing</span> : <TaskChips ids={task.dependsOn} onSelect={onSelect} />}</dd>
           <dt>Unblocks</dt>
           <dd>{dependents.length === 0 ? <span class="muted">nothing</span> : <TaskChips ids={dependents.map((t) => t.id)} onSelect={onSelect} />}</dd>
-          <dt>Branch</dt>
-          <dd>{task.result?.branch ? <code>{task.result.branch}</code> : <span class="muted">none yet (agents push branches once the git host lands)</span>}</dd>
-          <dt>Gates</dt>
-          <dd>
-            <span class="muted">run once per feature on the merged work; see Delivery</span>
+          <dt>Model usage</dt>
+          <dd data-testid="task-usage">
+            {task.result?.usage ? usageLine(task.result.usage) : <span class="muted">{task.sleep ? 'none: a sleep task runs no model' : isTaskDone(task.status) ? 'none recorded' : 'not reported yet'}</span>}
           </dd>
+          <dt>Branch</dt>
+          <dd>{task.result?.branch ? <code>{task.result.branch}</code> : <span class="muted">none</span>}</dd>
+          <dt>Commit</dt>
+          <dd>
+            {task.result?.commit ? (
+              <code title={task.result.commit} data-testid="task-commit">
+                {shortSha(task.result.commit)}
+              </code>
+            ) : (
+              <span class="muted">none</span>
+            )}
+          </dd>
+          {task.result?.conflictsResolved && task.result.conflictsResolved.length > 0 && (
+            <>
+              <dt>Conflicts resolved</dt>
+              <dd data-testid="task-conflicts">
+                {task.result.conflictsResolved.map((path) => (
+                  <code key={path} class="chip" style={{ marginRight: '6px' }}>
+                    {path}
+                  </code>
+                ))}
+                <span class="muted"> by the conflict agent, integrating this task</span>
+              </dd>
+            </>
+          )}
+          <dt>Gates</dt>
+          <dd>{task.result?.gate ? <span>report below</span> : <GatesElsewhere tasks={tasks} onSelect={onSelect} />}</dd>
         </dl>
         {task.statusReason && (
           <>
@@ -410,12 +468,49 @@ function TaskDetails({
             <h3 class="section-title">Result</h3>
             <p class={`result-box tone-${look.tone}`} style={{ margin: 0 }}>
               {task.result.error ?? task.result.summary}
-              {task.result.commit ? ` (commit ${task.result.commit.slice(0, 10)})` : ''}
             </p>
+          </>
+        )}
+        {task.result?.review && (
+          <>
+            <h3 class="section-title">Review decision</h3>
+            <ReviewDecision review={task.result.review} />
+          </>
+        )}
+        {task.result?.gate && (
+          <>
+            <h3 class="section-title">Quality gates</h3>
+            <GateReport gate={task.result.gate} />
           </>
         )}
       </div>
     </section>
+  );
+}
+
+function GatesElsewhere({ tasks, onSelect }: { tasks: readonly PublicTask[]; onSelect: (id: string) => void }) {
+  const gated = gateTaskOf(tasks);
+  if (gated) {
+    return (
+      <span>
+        reported by <TaskChips ids={[gated.id]} onSelect={onSelect} />
+      </span>
+    );
+  }
+  const review = tasks.find((task) => task.agentType === 'review');
+  return <span class="muted">{review ? `run once per feature by the review task (${review.id}) on the merged work` : 'run once per feature by a review task on the merged work'}</span>;
+}
+
+function PullRequestLink({ feature }: { feature: FeatureDetail }) {
+  const pr = feature.pullRequest;
+  if (!pr) return null;
+  // Only web links: the URL comes from the git host, and a javascript: URL must not become a link.
+  return pr.url && /^https?:\/\//i.test(pr.url) ? (
+    <a href={pr.url} target="_blank" rel="noopener noreferrer">
+      #{pr.number}
+    </a>
+  ) : (
+    <b>#{pr.number}</b>
   );
 }
 
@@ -431,8 +526,21 @@ function TaskChips({ ids, onSelect }: { ids: readonly string[]; onSelect: (id: s
   );
 }
 
-function Delivery({ feature, events }: { feature: FeatureDetail; events: readonly FeatureEvent[] }) {
+function Delivery({
+  feature,
+  tasks,
+  events,
+  onSelect,
+}: {
+  feature: FeatureDetail;
+  tasks: readonly PublicTask[];
+  events: readonly FeatureEvent[];
+  onSelect: (id: string) => void;
+}) {
   const gate = gateOutcome(events, feature.status);
+  const gated = gateTaskOf(tasks);
+  const report = gated?.result.gate;
+  const coverage = report?.gates.find((row) => row.gate === 'coverage');
   const gateRow = (() => {
     switch (gate.state) {
       case 'not-reached':
@@ -447,13 +555,18 @@ function Delivery({ feature, events }: { feature: FeatureDetail; events: readonl
         return { tone: 'danger', icon: 'slash', title: 'Not run', text: gate.reason ?? 'Not every task succeeded.' } as const;
     }
   })();
-  const pr = (() => {
-    if (feature.status === 'merged') return { tone: 'merged', icon: 'merge', title: 'Merged', text: 'The pull request was merged.' } as const;
-    if (feature.status === 'pr_open') return { tone: 'success', icon: 'pr', title: 'Open', text: 'Awaiting review. The link appears here once the git host integration opens real pull requests.' } as const;
+  const pr = feature.pullRequest;
+  const prRow = (() => {
+    if (feature.status === 'merged') return { tone: 'merged', icon: 'merge', title: 'Merged', text: pr?.mergeCommit ? 'Merged as' : 'The pull request was merged.' } as const;
+    if (feature.status === 'pr_open') return { tone: 'success', icon: 'pr', title: 'Open', text: 'Awaiting review.' } as const;
     if (feature.status === 'failed' || feature.status === 'cancelled')
       return { tone: 'muted', icon: 'slash', title: 'Not opened', text: `The feature ${featureLooks[feature.status].label.toLowerCase()} before a pull request.` } as const;
+    if (pr) return { tone: 'success', icon: 'pr', title: 'Open', text: 'Opened earlier; the feature is being worked on again.' } as const;
     return { tone: 'neutral', icon: 'circle', title: 'Not opened yet', text: 'Opened once the gates pass.' } as const;
   })();
+  const usage = sumUsage(tasks);
+  const costed = tasks.filter((task) => task.result?.usage).length;
+  const conflicts = conflictsOf(tasks);
   return (
     <section class="card" aria-labelledby="delivery-title">
       <div class="card-head">
@@ -464,23 +577,67 @@ function Delivery({ feature, events }: { feature: FeatureDetail; events: readonl
           <StatusIconSvg icon={gateRow.icon} size={18} />
           <div>
             <strong>Quality gates: {gateRow.title}</strong>
-            <span>{gateRow.text}</span>
+            <span>
+              {gateRow.text}
+              {gated && report && (
+                <>
+                  {' '}
+                  {gateCounts(report)}
+                  {coverage && typeof coverage.value === 'number' ? `; coverage ${coverage.value}%` : ''}. Report on <TaskChips ids={[gated.id]} onSelect={onSelect} />
+                </>
+              )}
+            </span>
           </div>
         </div>
-        <div class={`delivery-row tone-${pr.tone}`}>
-          <StatusIconSvg icon={pr.icon} size={18} />
+        <div class={`delivery-row tone-${prRow.tone}`} data-testid="pr-result">
+          <StatusIconSvg icon={prRow.icon} size={18} />
           <div>
-            <strong>Pull request: {pr.title}</strong>
-            <span>{pr.text}</span>
+            <strong>
+              Pull request{pr ? <> <PullRequestLink feature={feature} /></> : null}: {prRow.title}
+            </strong>
+            <span>
+              {prRow.text}
+              {feature.status === 'merged' && pr?.mergeCommit && (
+                <>
+                  {' '}
+                  <code title={pr.mergeCommit} data-testid="merge-commit">
+                    {shortSha(pr.mergeCommit)}
+                  </code>{' '}
+                  on <code>{feature.baseBranch}</code>.
+                </>
+              )}
+            </span>
           </div>
         </div>
-        <div class="delivery-row tone-neutral">
+        <div class={`delivery-row tone-${usage.calls > 0 ? 'queued' : 'neutral'}`} data-testid="usage-result">
           <StatusIconSvg icon="plan" size={18} />
           <div>
-            <strong>Cost and coverage</strong>
-            <span>Not measured yet: agents do not report token cost and the gates do not report coverage.</span>
+            <strong>Agent work: {usage.calls > 0 ? formatUsd(usage.costUsd) : 'no model calls'}</strong>
+            <span>
+              {usage.calls > 0
+                ? `${usageLine(usage)}, over ${plural(costed, 'task')}.`
+                : tasks.length > 0 && tasks.every((task) => task.sleep)
+                  ? 'Sleep tasks only wait; they run no model, so there is no cost.'
+                  : 'No task has reported token usage yet.'}
+            </span>
           </div>
         </div>
+        {conflicts.length > 0 && (
+          <div class="delivery-row tone-attention" data-testid="conflicts-result">
+            <StatusIconSvg icon="merge" size={18} />
+            <div>
+              <strong>Conflicts resolved: {conflicts.length}</strong>
+              <span>
+                {conflicts.map((conflict, index) => (
+                  <span key={`${conflict.taskId}:${conflict.path}`}>
+                    {index > 0 ? ', ' : ''}
+                    <code>{conflict.path}</code> while integrating <TaskChips ids={[conflict.taskId]} onSelect={onSelect} />
+                  </span>
+                ))}
+              </span>
+            </div>
+          </div>
+        )}
       </div>
     </section>
   );
@@ -514,6 +671,9 @@ function TaskTable({
             <th scope="col" class="num">
               Duration
             </th>
+            <th scope="col" class="num">
+              Cost
+            </th>
             <th scope="col">Depends on</th>
           </tr>
         </thead>
@@ -539,6 +699,9 @@ function TaskTable({
                 </td>
                 <td data-label="Duration" class="num">
                   {duration === undefined ? <span class="muted">—</span> : formatDuration(duration)}
+                </td>
+                <td data-label="Cost" class="num" title={task.result?.usage ? usageLine(task.result.usage) : undefined}>
+                  {task.result?.usage ? formatUsd(task.result.usage.costUsd) : <span class="muted">—</span>}
                 </td>
                 <td data-label="Depends on">{task.dependsOn.length === 0 ? <span class="muted">—</span> : task.dependsOn.join(', ')}</td>
               </tr>

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, listAllEvents, mapLimited, type FeatureSummary } from '../api.js';
+import { api, ApiError, listAllEvents, mapLimited, type FactoryMetrics, type FeatureSummary } from '../api.js';
 import { computeMetrics, type FeatureHistory } from '../metrics.js';
 import { formatDuration, formatDurationShort, plural } from '../format.js';
 import { featureLooks, featureStatusList } from '../status.js';
@@ -7,6 +7,7 @@ import { PageTitle } from '../components/page-title.js';
 import { BarChart, ChartLegend, RangeChart, type Series } from '../components/charts.js';
 import { FeatureStatusBadge } from '../components/status-badge.js';
 import { CardHead } from '../components/card-head.js';
+import { formatTokens, formatUsd, usageLine } from '../work.js';
 
 /** How far back the metrics look: the newest features, enough for trends without a long load. */
 const MAX_FEATURES = 100;
@@ -17,6 +18,10 @@ const velocitySeries: readonly Series[] = [
   { label: 'Shipped (PR opened)', className: 'bar-b', colour: '#32d583' },
 ];
 const leadSeries: readonly Series[] = [{ label: 'Lead time', className: 'bar-c', colour: '#7a5af8' }];
+const costSeries: readonly Series[] = [{ label: 'Model cost', className: 'bar-a', colour: '#6172f3' }];
+const coverageSeries: readonly Series[] = [{ label: 'Line coverage', className: 'bar-b', colour: '#32d583' }];
+/** The charts per feature show this many, oldest first. */
+const CHART_FEATURES = 20;
 
 async function loadHistories(): Promise<FeatureHistory[]> {
   const features: FeatureSummary[] = [];
@@ -35,9 +40,15 @@ async function loadHistories(): Promise<FeatureHistory[]> {
 export function MetricsPage() {
   const [histories, setHistories] = useState<FeatureHistory[] | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [factory, setFactory] = useState<FactoryMetrics | undefined>();
+  const [factoryError, setFactoryError] = useState<string | undefined>();
 
   useEffect(() => {
     let live = true;
+    api.getMetrics({ limit: MAX_FEATURES }).then(
+      (loaded) => live && setFactory(loaded),
+      (failure: unknown) => live && setFactoryError(failure instanceof ApiError ? failure.message : String(failure)),
+    );
     loadHistories().then(
       (loaded) => live && setHistories(loaded),
       (failure: unknown) => live && setError(failure instanceof ApiError ? failure.message : String(failure)),
@@ -48,13 +59,21 @@ export function MetricsPage() {
   }, []);
 
   const metrics = useMemo(() => (histories ? computeMetrics(histories, { now: Date.now(), days: DAYS }) : undefined), [histories]);
+  const titles = useMemo(() => new Map((histories ?? []).map((history) => [history.feature.id, history.feature.title])), [histories]);
+  const totals = factory?.totals;
+  // Oldest first, as the other charts read.
+  const byAge = useMemo(() => [...(factory?.features ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt)), [factory]);
+  const costed = byAge.filter((feature) => feature.usage.calls > 0).slice(-CHART_FEATURES);
+  const covered = byAge.filter((feature) => feature.coverage.after !== undefined).slice(-CHART_FEATURES);
+  const titleOf = (id: string) => titles.get(id) ?? id;
+  const factoryMissing = factoryError ? `GET /metrics could not be read: ${factoryError}` : undefined;
 
   return (
     <div>
       <header class="page-head">
         <div>
           <PageTitle>Metrics</PageTitle>
-          <p>Delivery over the last {DAYS} days, computed from the newest {MAX_FEATURES} features and their event logs.</p>
+          <p>Delivery over the last {DAYS} days and the factory's totals (GET /metrics), over the newest {MAX_FEATURES} features.</p>
         </div>
       </header>
       {error && (
@@ -69,20 +88,40 @@ export function MetricsPage() {
       )}
       {metrics && (
         <div class="stack" data-testid="metrics">
-          <dl class="summary-strip" aria-label="Headline numbers">
+          <dl class="summary-strip" aria-label="Headline numbers" data-testid="headline">
             <div class="stat">
               <dt>Features</dt>
               <dd>{metrics.featureCount}</dd>
             </div>
             <div class="stat">
-              <dt>Shipped</dt>
+              <dt>Delivered</dt>
               <dd>
-                {metrics.leadTimes.length} <small>PR opened</small>
+                {totals ? totals.leadTime.delivered : metrics.leadTimes.length} <small>PR opened or merged</small>
               </dd>
             </div>
-            <div class="stat">
+            <div class="stat" data-testid="stat-lead-time">
               <dt>Median lead time</dt>
-              <dd>{metrics.leadTime ? formatDuration(metrics.leadTime.median) : '—'}</dd>
+              <dd>
+                {totals ? (
+                  totals.leadTime.medianSeconds === null ? (
+                    '—'
+                  ) : (
+                    <>
+                      {formatDuration(totals.leadTime.medianSeconds * 1000)} <small>p90 {formatDuration((totals.leadTime.p90Seconds ?? 0) * 1000)}</small>
+                    </>
+                  )
+                ) : metrics.leadTime ? (
+                  formatDuration(metrics.leadTime.median)
+                ) : (
+                  '—'
+                )}
+              </dd>
+            </div>
+            <div class="stat" data-testid="stat-throughput">
+              <dt>Tasks per hour</dt>
+              <dd>
+                {totals && totals.tasks.succeeded > 0 ? formatRate(totals.tasksPerHour) : '—'} <small>succeeded, wall clock</small>
+              </dd>
             </div>
             <div class="stat">
               <dt>Task success</dt>
@@ -91,7 +130,40 @@ export function MetricsPage() {
                 <small>of {plural(metrics.tasksEnded, 'finished task')}</small>
               </dd>
             </div>
+            <div class="stat" data-testid="stat-gates">
+              <dt>Gate pass rate</dt>
+              <dd>
+                {totals?.gates.passRate == null ? (
+                  <>
+                    — <small>no gate report yet</small>
+                  </>
+                ) : (
+                  <>
+                    {Math.round(totals.gates.passRate * 100)}% <small>of {plural(totals.gates.reported, 'gated feature')}</small>
+                  </>
+                )}
+              </dd>
+            </div>
+            <div class="stat" data-testid="stat-cost">
+              <dt>Model cost</dt>
+              <dd>
+                {totals && totals.usage.calls > 0 ? (
+                  <>
+                    {formatUsd(totals.usage.costUsd)} <small>{formatTokens(totals.usage.inputTokens + totals.usage.outputTokens)} tokens</small>
+                  </>
+                ) : (
+                  <>
+                    — <small>no model calls yet</small>
+                  </>
+                )}
+              </dd>
+            </div>
           </dl>
+          {factoryMissing && (
+            <p class="notice" role="status">
+              {factoryMissing}. Showing what the feature list and event logs give.
+            </p>
+          )}
 
           <div class="grid-2">
             <section class="card" aria-labelledby="velocity-title">
@@ -230,6 +302,124 @@ export function MetricsPage() {
               </div>
             </section>
 
+            <section class="card" aria-labelledby="time-title">
+              <CardHead id="time-title" title="Agent time" subtitle="Time agents worked against time tasks waited for a free agent" />
+              <div class="card-body" data-testid="agent-time">
+                {!totals ? (
+                  <div class="empty-chart">
+                    <strong>No totals</strong>
+                    {factoryMissing ?? 'Loading…'}
+                  </div>
+                ) : totals.agentSeconds + totals.queuedSeconds === 0 ? (
+                  <div class="empty-chart">
+                    <strong>No task has run yet</strong>
+                    Agent and waiting time appear once agents pick up tasks.
+                  </div>
+                ) : (
+                  <AgentTime agentSeconds={totals.agentSeconds} queuedSeconds={totals.queuedSeconds} conflicts={totals.conflictsResolved} />
+                )}
+              </div>
+            </section>
+
+            <section class="card" aria-labelledby="coverage-title">
+              <CardHead id="coverage-title" title="Coverage trend" subtitle="Line coverage the review's gates measured, per feature" />
+              <div class="card-body">
+                {covered.length === 0 ? (
+                  <div class="empty-chart" data-testid="coverage-empty">
+                    <strong>No coverage data yet</strong>
+                    {factoryMissing ?? 'No review task has reported a coverage gate yet. This chart fills in once one does.'}
+                  </div>
+                ) : (
+                  <div data-testid="coverage-chart">
+                    <ChartLegend series={coverageSeries} />
+                    <BarChart
+                      label={`Line coverage of the last ${covered.length} gated features: ${covered.map((feature) => `${feature.coverage.after}%`).join(', ')}`}
+                      categories={covered.map((_, i) => `#${i + 1}`)}
+                      series={coverageSeries}
+                      values={covered.map((feature) => [feature.coverage.after ?? 0])}
+                      formatTick={(value) => `${value}%`}
+                    />
+                    <details class="data">
+                      <summary>Data table</summary>
+                      <table class="data-table">
+                        <thead>
+                          <tr>
+                            <th scope="col">Feature</th>
+                            <th scope="col" class="num">
+                              Coverage
+                            </th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {covered.map((feature) => (
+                            <tr key={feature.featureId}>
+                              <td>{titleOf(feature.featureId)}</td>
+                              <td class="num">{feature.coverage.after}%</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </details>
+                  </div>
+                )}
+              </div>
+            </section>
+
+            <section class="card" aria-labelledby="cost-title">
+              <CardHead id="cost-title" title="Cost per feature" subtitle="What the agents' model calls cost, per feature" />
+              <div class="card-body">
+                {costed.length === 0 || !totals ? (
+                  <div class="empty-chart" data-testid="cost-empty">
+                    <strong>No cost data yet</strong>
+                    {factoryMissing ?? 'No agent has reported token usage yet (sleep tasks run no model), so there is no cost to show. No estimate is shown in its place.'}
+                  </div>
+                ) : (
+                  <div data-testid="cost-chart">
+                    <p style={{ margin: '0 0 8px' }}>
+                      <strong>{formatUsd(totals.usage.costUsd)}</strong> <span class="muted">in all: {usageLine(totals.usage)}</span>
+                    </p>
+                    <ChartLegend series={costSeries} />
+                    <BarChart
+                      label={`Model cost of the last ${costed.length} features with model calls: ${costed.map((feature) => formatUsd(feature.usage.costUsd)).join(', ')}`}
+                      categories={costed.map((_, i) => `#${i + 1}`)}
+                      series={costSeries}
+                      values={costed.map((feature) => [feature.usage.costUsd])}
+                      formatTick={(value) => (value === 0 ? '$0' : `$${value < 1 ? value.toFixed(2) : value.toFixed(0)}`)}
+                    />
+                    <details class="data">
+                      <summary>Data table</summary>
+                      <table class="data-table">
+                        <thead>
+                          <tr>
+                            <th scope="col">Feature</th>
+                            <th scope="col" class="num">
+                              Calls
+                            </th>
+                            <th scope="col" class="num">
+                              Tokens
+                            </th>
+                            <th scope="col" class="num">
+                              Cost
+                            </th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {costed.map((feature) => (
+                            <tr key={feature.featureId}>
+                              <td>{titleOf(feature.featureId)}</td>
+                              <td class="num">{feature.usage.calls}</td>
+                              <td class="num">{formatTokens(feature.usage.inputTokens + feature.usage.outputTokens)}</td>
+                              <td class="num">{formatUsd(feature.usage.costUsd)}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </details>
+                  </div>
+                )}
+              </div>
+            </section>
+
             <section class="card" aria-labelledby="outcomes-title">
               <CardHead id="outcomes-title" title="Outcomes" subtitle="Where the features are now" />
               <div class="card-body">
@@ -248,29 +438,42 @@ export function MetricsPage() {
                 {metrics.featureCount === 0 && <p class="muted">No features yet.</p>}
               </div>
             </section>
-
-            <section class="card" aria-labelledby="coverage-title">
-              <CardHead id="coverage-title" title="Coverage trend" subtitle="Test coverage of merged work over time" />
-              <div class="card-body">
-                <div class="empty-chart" data-testid="coverage-empty">
-                  <strong>No coverage data yet</strong>
-                  The quality gates do not report coverage yet. This chart fills in once they do.
-                </div>
-              </div>
-            </section>
-
-            <section class="card" aria-labelledby="cost-title">
-              <CardHead id="cost-title" title="Cost per feature" subtitle="Model and compute spend per shipped feature" />
-              <div class="card-body">
-                <div class="empty-chart" data-testid="cost-empty">
-                  <strong>No cost data yet</strong>
-                  Agents do not report token usage yet, so there is no cost to show. No estimate is shown in its place.
-                </div>
-              </div>
-            </section>
           </div>
         </div>
       )}
     </div>
+  );
+}
+
+/** "1837", "11.3", "0.42": per-hour rates read best with about three significant digits. */
+function formatRate(perHour: number): string {
+  return perHour >= 100 ? String(Math.round(perHour)) : perHour >= 10 ? perHour.toFixed(1) : perHour.toFixed(2);
+}
+
+function AgentTime({ agentSeconds, queuedSeconds, conflicts }: { agentSeconds: number; queuedSeconds: number; conflicts: number }) {
+  const total = agentSeconds + queuedSeconds;
+  const waitingShare = Math.round((queuedSeconds / total) * 100);
+  return (
+    <>
+      <p style={{ margin: 0 }}>
+        Agents worked <strong>{formatDuration(agentSeconds * 1000)}</strong>; tasks waited <strong>{formatDuration(queuedSeconds * 1000)}</strong> for a free agent ({waitingShare}% of the
+        total).
+      </p>
+      <div class="split-bar" role="img" aria-label={`Agent time ${formatDuration(agentSeconds * 1000)}, waiting time ${formatDuration(queuedSeconds * 1000)}`}>
+        <span class="agent" style={{ width: `${(agentSeconds / total) * 100}%` }} />
+        <span class="waiting" style={{ width: `${(queuedSeconds / total) * 100}%` }} />
+      </div>
+      <ul class="split-legend">
+        <li>
+          <i class="agent" aria-hidden="true" />
+          Working {formatDuration(agentSeconds * 1000)}
+        </li>
+        <li>
+          <i class="waiting" aria-hidden="true" />
+          Waiting {formatDuration(queuedSeconds * 1000)}
+        </li>
+        <li>{conflicts === 0 ? 'No merge conflicts' : `${plural(conflicts, 'conflict')} resolved by the conflict agent`}</li>
+      </ul>
+    </>
   );
 }
