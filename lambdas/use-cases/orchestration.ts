@@ -178,25 +178,30 @@ const passesInFlight = new WeakMap<OrchestrationDeps, Map<string, { done: Promis
  *
  * Passes for one feature are coalesced within a process: a trigger that arrives
  * while a pass runs asks for one more pass after it, instead of a pass of its
- * own. The caller still waits for a pass that starts after its own write, which
- * is what keeps release race-free; a burst of N triggers costs about two passes,
- * not N (a plan of 500 tasks registers 500 tokens at once).
+ * own, and returns. The pass that runs after its write is what keeps release
+ * race-free, and the process that owns the running pass runs it; the trigger
+ * need not wait for it (a worker waiting here would hold its agent slot, and the
+ * next task's message, for two passes). A burst of N triggers costs about two
+ * passes, not N (a plan of 500 tasks registers 500 tokens at once). On Lambda a
+ * container handles one event at a time, so every trigger runs its own pass.
  */
-export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string): Promise<void> {
+export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string, head?: PassHeadStart): Promise<void> {
   let byFeature = passesInFlight.get(deps);
   if (!byFeature) passesInFlight.set(deps, (byFeature = new Map()));
   const inFlight = byFeature.get(featureId);
   if (inFlight) {
     inFlight.again = true;
-    return inFlight.done;
+    return;
   }
   const entry = { done: Promise.resolve(), again: false };
   const features = byFeature;
   entry.done = (async () => {
     try {
+      let first = head;
       do {
         entry.again = false;
-        await schedulerPass(deps, featureId);
+        await schedulerPass(deps, featureId, first);
+        first = undefined;
       } while (entry.again);
     } finally {
       features.delete(featureId);
@@ -206,9 +211,26 @@ export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: stri
   return entry.done;
 }
 
-async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promise<void> {
+/**
+ * A read of the feature's tasks already under way (started while the caller wrote `written`),
+ * for the first pass. It may predate other writers' changes: every release is conditional on the
+ * version it was decided from, so a stale decision only loses its race and the pass reads again.
+ */
+export interface PassHeadStart {
+  readonly snapshot: Promise<{ feature: Feature; tasks: Task[] } | undefined>;
+  readonly written: Task;
+}
+
+async function readForPass(deps: OrchestrationDeps, featureId: string, head: PassHeadStart | undefined) {
+  const early = head ? await head.snapshot : undefined;
+  if (!early || !head) return deps.store.getFeatureWithTasks(featureId);
+  const { written } = head;
+  return { ...early, tasks: early.tasks.map((task) => (task.id === written.id && task.version < written.version ? written : task)) };
+}
+
+async function schedulerPass(deps: OrchestrationDeps, featureId: string, head?: PassHeadStart): Promise<void> {
   for (let pass = 0; pass < 100; pass++) {
-    const snapshot = await deps.store.getFeatureWithTasks(featureId);
+    const snapshot = await readForPass(deps, featureId, pass === 0 ? head : undefined);
     if (!snapshot || snapshot.feature.status !== 'running') return;
     const { tasks } = snapshot;
     const decision = decideReleases(tasks, deps.scheduling);

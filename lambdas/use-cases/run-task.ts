@@ -113,12 +113,12 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
     }
   };
 
-  const settle = async (transition: Parameters<WorkerDeps['store']['transitionTask']>[2]): Promise<boolean> => {
+  /** The task as written, or undefined when a newer attempt or a cancellation got there first. */
+  const settle = async (transition: Parameters<WorkerDeps['store']['transitionTask']>[2]): Promise<Task | undefined> => {
     try {
-      await deps.store.transitionTask(featureId, taskId, { ...transition, expectedAttempts: attempt }, { current: running });
-      return true;
+      return await deps.store.transitionTask(featureId, taskId, { ...transition, expectedAttempts: attempt }, { current: running });
     } catch (error) {
-      if (isRace(error)) return false;
+      if (isRace(error)) return undefined;
       throw error;
     }
   };
@@ -126,11 +126,16 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   try {
     const agent = deps.selectAgent(running);
     const outcome = await agent.run(running, { signal: controller.signal, heartbeat });
-    if (!(await settle({ to: 'succeeded', result: outcome }))) {
-      return 'ignored';
-    }
+    // The scheduler pass this success triggers reads the feature's tasks; that read runs while the
+    // success is written, and the pass sees this task as written (see releaseReadyTasks).
+    const snapshot = deps.store.getFeatureWithTasks(featureId).catch(() => undefined);
+    const settled = await settle({ to: 'succeeded', result: outcome });
+    if (!settled) return 'ignored';
     // The dependents' release does not wait on the workflow hearing of this task: both at once.
-    await Promise.all([deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary }), releaseReadyTasks(deps, featureId)]);
+    await Promise.all([
+      deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary }),
+      releaseReadyTasks(deps, featureId, { snapshot, written: settled }),
+    ]);
     recordDuration();
     deps.logger.info('task succeeded', { ...log, attempt });
     return 'succeeded';

@@ -142,3 +142,45 @@ describe('dependency release under races', () => {
     expect(ledger.sent.get('child-token')).toEqual([{ action: 'run', agentType: 'code' }]);
   });
 });
+
+describe('a pass with a head start', () => {
+  it('uses the read made while the finished task was written, seeing that task as written', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const feature = await runningFeature(memory, memory, clock, [
+      { id: 'a', title: 'a' },
+      { id: 'b', title: 'b', dependsOn: ['a'] },
+    ]);
+    const ledger = new TokenLedger();
+    const deps = orchestration(memory, ledger, 1);
+    await memory.transitionTask(feature.id, 'a', { to: 'queued' });
+    await memory.transitionTask(feature.id, 'a', { to: 'running' });
+    await memory.transitionTask(feature.id, 'b', { to: 'waiting', waitToken: 'token-b' });
+    // The read started before a's success was written: it still shows a running.
+    const early = await memory.getFeatureWithTasks(feature.id);
+    const written = await memory.transitionTask(feature.id, 'a', { to: 'succeeded', result: { summary: 'ok' } });
+
+    await releaseReadyTasks(deps, feature.id, { snapshot: Promise.resolve(early), written });
+
+    expect(ledger.sent.get('token-b')).toEqual([{ action: 'run', agentType: 'code' }]);
+    expect((await memory.getTask(feature.id, 'b'))?.status).toBe('queued');
+  });
+
+  it('reads again when the early read cannot be had', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const feature = await runningFeature(memory, memory, clock, [
+      { id: 'a', title: 'a' },
+      { id: 'b', title: 'b', dependsOn: ['a'] },
+    ]);
+    const ledger = new TokenLedger();
+    await memory.transitionTask(feature.id, 'a', { to: 'queued' });
+    await memory.transitionTask(feature.id, 'a', { to: 'running' });
+    await memory.transitionTask(feature.id, 'b', { to: 'waiting', waitToken: 'token-b' });
+    const written = await memory.transitionTask(feature.id, 'a', { to: 'succeeded', result: { summary: 'ok' } });
+
+    await releaseReadyTasks(orchestration(memory, ledger, 1), feature.id, { snapshot: Promise.resolve(undefined), written });
+
+    expect(ledger.sent.get('token-b')).toHaveLength(1);
+  });
+});
