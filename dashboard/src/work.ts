@@ -6,22 +6,6 @@ import type { StatusLook } from './status.js';
  * What the agents did and what it cost, read from the tasks' recorded results: the usage of
  * their model calls, the conflicts they resolved, and the review's gate report and decision.
  */
-export const noUsage: TaskUsage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
-
-export function sumUsage(tasks: readonly Pick<PublicTask, 'result'>[]): TaskUsage {
-  return tasks.reduce<TaskUsage>((sum, task) => {
-    const usage = task.result?.usage;
-    if (!usage) return sum;
-    return {
-      inputTokens: sum.inputTokens + usage.inputTokens,
-      outputTokens: sum.outputTokens + usage.outputTokens,
-      // Sums of many small costs pick up floating-point noise below a millionth of a dollar.
-      costUsd: Math.round((sum.costUsd + usage.costUsd) * 1e6) / 1e6,
-      calls: sum.calls + usage.calls,
-    };
-  }, noUsage);
-}
-
 /** "$0", "$0.0068", "$0.4332", "$12.40": small costs keep four decimals, or they all read "$0.00". */
 export function formatUsd(usd: number): string {
   if (!Number.isFinite(usd) || usd <= 0) return '$0';

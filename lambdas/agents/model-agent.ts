@@ -1,5 +1,5 @@
 import type { Feature } from '../core/feature.js';
-import type { Task, TaskUsage } from '../core/task.js';
+import { addUsage, noUsage, type Task, type TaskUsage } from '../core/task.js';
 import type { Agent, AgentContext, AgentOutcome } from '../ports/agent.js';
 import { AgentError } from '../ports/agent.js';
 import type { FeatureStore } from '../ports/feature-store.js';
@@ -25,18 +25,6 @@ export interface ModelAgentDeps {
   readonly maxConflictRounds: number;
   /** How long one integration may hold the feature branch's lock. */
   readonly integrationLockMs?: number;
-}
-
-export const emptyUsage = (): TaskUsage => ({ inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 });
-
-/** Sums model usage over the loops an attempt runs (task loop, conflict rounds, fix rounds). */
-export function addUsage(total: TaskUsage, more: AgentLoopResult['usage']): TaskUsage {
-  return {
-    inputTokens: total.inputTokens + more.inputTokens,
-    outputTokens: total.outputTokens + more.outputTokens,
-    costUsd: Math.round((total.costUsd + more.costUsd) * 1e6) / 1e6,
-    calls: total.calls + more.calls,
-  };
 }
 
 export async function requireFeatureOf(deps: Pick<ModelAgentDeps, 'features'>, task: Task): Promise<Feature> {
@@ -149,7 +137,7 @@ export function createModelAgent(deps: ModelAgentDeps): Agent {
       const role: AgentRole = task.agentType === 'test' ? 'test' : task.agentType === 'conflict' ? 'conflict' : 'code';
       return withWorkspace(deps.workspaces, { repo: feature.repo, featureId: feature.id, taskId: task.id, baseBranch: feature.baseBranch }, async (workspace) => {
         const loop = await runRole(deps, role, { feature, task, workspace, ctx });
-        let usage = addUsage(emptyUsage(), loop.usage);
+        let usage = addUsage(noUsage, loop.usage);
         const committed = await workspace.commit(`${task.title}\n\n${loop.summary}`.slice(0, 5_000), { 'Agent-Role': role });
         if (!committed) return { summary: `${loop.summary} (no file changed)`, usage };
         await workspace.push();

@@ -1,9 +1,9 @@
-import type { Task, TaskGate } from '../core/task.js';
+import { addUsage, noUsage, type Task, type TaskGate } from '../core/task.js';
 import type { Agent, AgentContext, AgentOutcome } from '../ports/agent.js';
 import { AgentError } from '../ports/agent.js';
 import type { GateRunner } from '../ports/gate-runner.js';
 import { withWorkspace, type Workspace } from '../ports/workspace.js';
-import { addUsage, emptyUsage, integrateWithResolution, requireFeatureOf, runRole, type ModelAgentDeps } from './model-agent.js';
+import { integrateWithResolution, requireFeatureOf, runRole, type ModelAgentDeps } from './model-agent.js';
 
 export interface ReviewAgentDeps extends ModelAgentDeps {
   readonly gates: GateRunner;
@@ -26,7 +26,7 @@ export function createReviewAgent(deps: ReviewAgentDeps): Agent {
       const feature = await requireFeatureOf(deps, task);
       return withWorkspace(deps.workspaces, { repo: feature.repo, featureId: feature.id, taskId: task.id, baseBranch: feature.baseBranch }, async (workspace) => {
         const base = await workspace.fetch(feature.baseBranch);
-        let usage = emptyUsage();
+        let usage = noUsage;
         let fixes = 0;
         let pushed = false;
         const fix = async (instructions: string) => {

@@ -1,6 +1,6 @@
 import { featureStatuses, type FeatureStatus } from './feature.js';
 import type { FeatureMetrics } from './feature-metrics.js';
-import type { Task, TaskUsage } from './task.js';
+import { sumUsage, type Task, type TaskUsage } from './task.js';
 
 /** One feature's row in the factory's metrics: its delivery figures, when it started, and its review gate's verdict. */
 export interface FactoryFeatureMetrics extends FeatureMetrics {
@@ -74,13 +74,7 @@ export function factoryMetrics(perFeature: readonly FactoryFeatureMetrics[]): Fa
       tasksPerHour: windowSeconds > 0 ? round((succeeded * 3600) / windowSeconds) : 0,
       agentSeconds: round(sum((feature) => feature.agentSeconds)),
       queuedSeconds: round(sum((feature) => feature.queuedSeconds)),
-      usage: {
-        inputTokens: sum((feature) => feature.usage.inputTokens),
-        outputTokens: sum((feature) => feature.usage.outputTokens),
-        // Cents of floating-point noise would otherwise show up in a sum of many small costs.
-        costUsd: Math.round(sum((feature) => feature.usage.costUsd) * 1e6) / 1e6,
-        calls: sum((feature) => feature.usage.calls),
-      },
+      usage: sumUsage(perFeature.map((feature) => feature.usage)),
       conflictsResolved: sum((feature) => feature.conflictsResolved.length),
       gates: { reported: reported.length, passed, passRate: reported.length > 0 ? round(passed / reported.length) : null },
     },

@@ -1,5 +1,5 @@
 import type { Feature } from './feature.js';
-import type { Task, TaskUsage } from './task.js';
+import { sumUsage, type Task, type TaskUsage } from './task.js';
 
 export type GateVerdict = { readonly pass: true; readonly note: string } | { readonly pass: false; readonly reason: string };
 
@@ -22,21 +22,8 @@ export function gateVerdict(tasks: readonly Task[]): GateVerdict {
 /** Whether the feature changed code and so has a branch worth a pull request. */
 export const changesCode = (tasks: readonly Task[]): boolean => tasks.some((task) => !task.sleep);
 
-export function totalUsage(tasks: readonly Task[]): TaskUsage {
-  return tasks.reduce<TaskUsage>(
-    (sum, task) => {
-      const usage = task.result?.usage;
-      if (!usage) return sum;
-      return {
-        inputTokens: sum.inputTokens + usage.inputTokens,
-        outputTokens: sum.outputTokens + usage.outputTokens,
-        costUsd: Math.round((sum.costUsd + usage.costUsd) * 1e6) / 1e6,
-        calls: sum.calls + usage.calls,
-      };
-    },
-    { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 },
-  );
-}
+/** What every task's model calls cost together. */
+export const totalUsage = (tasks: readonly Pick<Task, 'result'>[]): TaskUsage => sumUsage(tasks.map((task) => task.result?.usage));
 
 const MAX_BODY = 60_000;
 

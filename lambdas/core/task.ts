@@ -62,6 +62,25 @@ export const taskUsageSchema = z.object({
 });
 export type TaskUsage = z.infer<typeof taskUsageSchema>;
 
+export const noUsage: TaskUsage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+
+/** Adds two usages; cost is kept to the micro-dollar, so sums of many small costs carry no floating-point noise. */
+export function addUsage(a: TaskUsage, b: TaskUsage): TaskUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+    calls: a.calls + b.calls,
+  };
+}
+
+/** The usage of many tasks, attempts or features; absent ones count as none. */
+export const sumUsage = (usages: Iterable<TaskUsage | undefined>): TaskUsage => {
+  let total = noUsage;
+  for (const usage of usages) if (usage) total = addUsage(total, usage);
+  return total;
+};
+
 /**
  * The quality gates' verdict as a review task records it: the Gate step and the
  * pull request read it from here. The full report is rendered into `markdown`.

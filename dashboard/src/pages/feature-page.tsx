@@ -16,7 +16,8 @@ import { topologicalOrder } from '../../../lambdas/core/task-graph.js';
 import { CardHead } from '../components/card-head.js';
 import { GateReport, ReviewDecision } from '../components/gate-report.js';
 import { TranscriptPanel } from '../components/transcript-panel.js';
-import { conflictsOf, formatTokens, formatUsd, gateCounts, gateTaskOf, shortSha, sumUsage, usageLine } from '../work.js';
+import { totalUsage } from '../../../lambdas/core/feature-review.js';
+import { conflictsOf, formatTokens, formatUsd, gateCounts, gateTaskOf, shortSha, usageLine } from '../work.js';
 
 export function FeaturePage({ id, selectedTask }: { id: string; selectedTask?: string }) {
   const live = useLiveFeature(id);
@@ -99,7 +100,7 @@ function FeatureHeader({
   onChanged: () => void;
 }) {
   const milestones = featureMilestones(events);
-  const usage = sumUsage(tasks);
+  const usage = totalUsage(tasks);
   const ended = milestones.merged ?? milestones.failed ?? milestones.cancelled;
   const look = featureLooks[feature.status];
   return (
@@ -564,7 +565,7 @@ function Delivery({
     if (pr) return { tone: 'success', icon: 'pr', title: 'Open', text: 'Opened earlier; the feature is being worked on again.' } as const;
     return { tone: 'neutral', icon: 'circle', title: 'Not opened yet', text: 'Opened once the gates pass.' } as const;
   })();
-  const usage = sumUsage(tasks);
+  const usage = totalUsage(tasks);
   const costed = tasks.filter((task) => task.result?.usage).length;
   const conflicts = conflictsOf(tasks);
   return (
