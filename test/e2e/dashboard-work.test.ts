@@ -197,6 +197,14 @@ describe('dashboard: the agents’ work', () => {
       expect(await page.locator('[data-testid="coverage-chart"] svg.chart').count()).toBe(1);
       expect(await page.locator('[data-testid="cost-empty"]').count()).toBe(0);
       expect(await page.locator('[data-testid="coverage-empty"]').count()).toBe(0);
+      // The numbers behind the cost chart: a header of text then number columns, one row per feature.
+      const costData = page.locator('[data-testid="cost-chart"] details.data');
+      await costData.locator('summary').click();
+      expect(await costData.locator('thead th').allTextContents()).toEqual(['Feature', 'Calls', 'Tokens', 'Cost']);
+      expect(await costData.locator('thead th.num').count()).toBe(3);
+      const cells = await costData.locator('tbody tr').first().locator('td').allTextContents();
+      expect(cells).toEqual(['Let readers rate books', '27', '120.6K', usd(totals.usage.costUsd)]);
+      expect(await costData.locator('tbody tr').first().locator('td.num').count()).toBe(3);
       await page.screenshot({ path: artifactPath('metrics-demo.png'), fullPage: true });
     },
     BROWSER_TEST_TIMEOUT,

@@ -152,3 +152,37 @@ export function ChartLegend({ series, extra }: { series: readonly Series[]; extr
     </ul>
   );
 }
+
+/**
+ * The numbers behind a chart, collapsed under it: for screen readers and for
+ * copying. The first column is text (a day, a feature, an agent), the others numbers.
+ */
+export function ChartData({ columns, rows }: { columns: readonly string[]; rows: ReadonlyArray<{ key: string; cells: ReadonlyArray<string | number> }> }) {
+  return (
+    <details class="data">
+      <summary>Data table</summary>
+      <table class="data-table">
+        <thead>
+          <tr>
+            {columns.map((column, index) => (
+              <th key={column} scope="col" class={index > 0 ? 'num' : undefined}>
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              {row.cells.map((cell, index) => (
+                <td key={index} class={index > 0 ? 'num' : undefined}>
+                  {cell}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}

@@ -4,7 +4,7 @@ import { computeMetrics, type FeatureHistory } from '../metrics.js';
 import { formatDuration, formatDurationShort, plural } from '../format.js';
 import { featureLooks, featureStatusList } from '../status.js';
 import { PageTitle } from '../components/page-title.js';
-import { BarChart, ChartLegend, RangeChart, type Series } from '../components/charts.js';
+import { BarChart, ChartData, ChartLegend, RangeChart, type Series } from '../components/charts.js';
 import { FeatureStatusBadge } from '../components/status-badge.js';
 import { CardHead } from '../components/card-head.js';
 import { formatTokens, formatUsd, usageLine } from '../work.js';
@@ -176,31 +176,7 @@ export function MetricsPage() {
                   series={velocitySeries}
                   values={metrics.velocity.map((d) => [d.submitted, d.shipped])}
                 />
-                <details class="data">
-                  <summary>Data table</summary>
-                  <table class="data-table">
-                    <thead>
-                      <tr>
-                        <th scope="col">Day</th>
-                        <th scope="col" class="num">
-                          Submitted
-                        </th>
-                        <th scope="col" class="num">
-                          Shipped
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {metrics.velocity.map((d) => (
-                        <tr key={d.day}>
-                          <td>{d.day}</td>
-                          <td class="num">{d.submitted}</td>
-                          <td class="num">{d.shipped}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </details>
+                <ChartData columns={['Day', 'Submitted', 'Shipped']} rows={metrics.velocity.map((d) => ({ key: d.day, cells: [d.day, d.submitted, d.shipped] }))} />
               </div>
             </section>
 
@@ -223,27 +199,10 @@ export function MetricsPage() {
                       formatTick={formatDurationShort}
                       reference={{ value: metrics.leadTime!.median, label: 'median' }}
                     />
-                    <details class="data">
-                      <summary>Data table</summary>
-                      <table class="data-table">
-                        <thead>
-                          <tr>
-                            <th scope="col">Feature</th>
-                            <th scope="col" class="num">
-                              Lead time
-                            </th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {metrics.leadTimes.slice(-20).map((lead) => (
-                            <tr key={lead.featureId}>
-                              <td>{lead.title}</td>
-                              <td class="num">{formatDuration(lead.ms)}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </details>
+                    <ChartData
+                      columns={['Feature', 'Lead time']}
+                      rows={metrics.leadTimes.slice(-20).map((lead) => ({ key: lead.featureId, cells: [lead.title, formatDuration(lead.ms)] }))}
+                    />
                   </>
                 )}
               </div>
@@ -264,39 +223,13 @@ export function MetricsPage() {
                       rows={metrics.taskDurations}
                       format={formatDurationShort}
                     />
-                    <details class="data">
-                      <summary>Data table</summary>
-                      <table class="data-table">
-                        <thead>
-                          <tr>
-                            <th scope="col">Agent</th>
-                            <th scope="col" class="num">
-                              Runs
-                            </th>
-                            <th scope="col" class="num">
-                              Median
-                            </th>
-                            <th scope="col" class="num">
-                              90th pct
-                            </th>
-                            <th scope="col" class="num">
-                              Longest
-                            </th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {metrics.taskDurations.map((row) => (
-                            <tr key={row.group}>
-                              <td>{row.group}</td>
-                              <td class="num">{row.count}</td>
-                              <td class="num">{formatDuration(row.median)}</td>
-                              <td class="num">{formatDuration(row.p90)}</td>
-                              <td class="num">{formatDuration(row.max)}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </details>
+                    <ChartData
+                      columns={['Agent', 'Runs', 'Median', '90th pct', 'Longest']}
+                      rows={metrics.taskDurations.map((row) => ({
+                        key: row.group,
+                        cells: [row.group, row.count, formatDuration(row.median), formatDuration(row.p90), formatDuration(row.max)],
+                      }))}
+                    />
                   </>
                 )}
               </div>
@@ -339,27 +272,10 @@ export function MetricsPage() {
                       values={covered.map((feature) => [feature.coverage.after ?? 0])}
                       formatTick={(value) => `${value}%`}
                     />
-                    <details class="data">
-                      <summary>Data table</summary>
-                      <table class="data-table">
-                        <thead>
-                          <tr>
-                            <th scope="col">Feature</th>
-                            <th scope="col" class="num">
-                              Coverage
-                            </th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {covered.map((feature) => (
-                            <tr key={feature.featureId}>
-                              <td>{titleOf(feature.featureId)}</td>
-                              <td class="num">{feature.coverage.after}%</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </details>
+                    <ChartData
+                      columns={['Feature', 'Coverage']}
+                      rows={covered.map((feature) => ({ key: feature.featureId, cells: [titleOf(feature.featureId), `${feature.coverage.after}%`] }))}
+                    />
                   </div>
                 )}
               </div>
@@ -386,35 +302,18 @@ export function MetricsPage() {
                       values={costed.map((feature) => [feature.usage.costUsd])}
                       formatTick={(value) => (value === 0 ? '$0' : `$${value < 1 ? value.toFixed(2) : value.toFixed(0)}`)}
                     />
-                    <details class="data">
-                      <summary>Data table</summary>
-                      <table class="data-table">
-                        <thead>
-                          <tr>
-                            <th scope="col">Feature</th>
-                            <th scope="col" class="num">
-                              Calls
-                            </th>
-                            <th scope="col" class="num">
-                              Tokens
-                            </th>
-                            <th scope="col" class="num">
-                              Cost
-                            </th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {costed.map((feature) => (
-                            <tr key={feature.featureId}>
-                              <td>{titleOf(feature.featureId)}</td>
-                              <td class="num">{feature.usage.calls}</td>
-                              <td class="num">{formatTokens(feature.usage.inputTokens + feature.usage.outputTokens)}</td>
-                              <td class="num">{formatUsd(feature.usage.costUsd)}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </details>
+                    <ChartData
+                      columns={['Feature', 'Calls', 'Tokens', 'Cost']}
+                      rows={costed.map((feature) => ({
+                        key: feature.featureId,
+                        cells: [
+                          titleOf(feature.featureId),
+                          feature.usage.calls,
+                          formatTokens(feature.usage.inputTokens + feature.usage.outputTokens),
+                          formatUsd(feature.usage.costUsd),
+                        ],
+                      }))}
+                    />
                   </div>
                 )}
               </div>
