@@ -290,19 +290,16 @@ export function StatusBar({ tasks, counts: given }: { tasks?: readonly { status:
   );
 }
 
-function GraphCard({
-  tasks,
-  timings,
-  now,
-  selected,
-  onSelect,
-}: {
+/** What the graph and the task table both show, and how either selects a task. */
+interface TaskViewProps {
   tasks: readonly PublicTask[];
   timings: ReadonlyMap<string, TaskTiming>;
   now: number;
   selected?: string;
   onSelect: (id: string) => void;
-}) {
+}
+
+function GraphCard({ tasks, timings, now, selected, onSelect }: TaskViewProps) {
   const present = taskStatusList.filter((status) => tasks.some((task) => task.status === status));
   return (
     <section class="card" aria-labelledby="graph-title">
@@ -644,19 +641,7 @@ function Delivery({
   );
 }
 
-function TaskTable({
-  tasks,
-  timings,
-  now,
-  selected,
-  onSelect,
-}: {
-  tasks: readonly PublicTask[];
-  timings: ReadonlyMap<string, TaskTiming>;
-  now: number;
-  selected?: string;
-  onSelect: (id: string) => void;
-}) {
+function TaskTable({ tasks, timings, now, selected, onSelect }: TaskViewProps) {
   return (
     <section class="card" aria-labelledby="tasks-title">
       <CardHead id="tasks-title" title="Tasks" subtitle="In dependency order" />
