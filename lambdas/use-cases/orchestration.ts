@@ -109,16 +109,10 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
   const tasks = await deps.store.listTasks(featureId);
   // The first roots are released now (pending → queued), so their iterations dispatch at once
   // (AwaitDependencies answers `run` for a queued task) while the others are still registering.
+  // A resumed plan step may race a pass of the previous execution: whoever wins released the root.
+  const byId = new Map(tasks.map((task) => [task.id, task]));
   await Promise.all(
-    rootsToRelease(tasks, deps.scheduling).map(async (taskId) => {
-      const task = tasks.find((candidate) => candidate.id === taskId)!;
-      try {
-        await deps.store.transitionTask(featureId, taskId, { to: 'queued', expectedFrom: 'pending', expectedVersion: task.version, reason: 'a root, released at plan time' }, { current: task });
-      } catch (error) {
-        // A resumed plan step may race a pass of the previous execution; whoever wins released it.
-        if (!(error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
-      }
-    }),
+    rootsToRelease(tasks, deps.scheduling).map((taskId) => claim(deps, byId.get(taskId)!, { to: 'queued', reason: 'a root, released at plan time' }, 'pending')),
   );
   return { taskIds: deps.scheduling.policy === 'priority' ? priorityOrder(tasks) : feature.taskIds };
 }
@@ -256,9 +250,15 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string, head?: 
   }
 }
 
-async function claim(deps: OrchestrationDeps, task: Task, transition: { to: 'queued' | 'skipped'; reason?: string }): Promise<boolean> {
+/** Moves a task on from `from` (waiting, or pending for a root at plan time) if nobody changed it since it was read; false when someone did. */
+async function claim(
+  deps: OrchestrationDeps,
+  task: Task,
+  transition: { to: 'queued' | 'skipped'; reason?: string },
+  from: 'waiting' | 'pending' = 'waiting',
+): Promise<boolean> {
   try {
-    await deps.store.transitionTask(task.featureId, task.id, { ...transition, expectedFrom: 'waiting', expectedVersion: task.version }, { current: task });
+    await deps.store.transitionTask(task.featureId, task.id, { ...transition, expectedFrom: from, expectedVersion: task.version }, { current: task });
     return true;
   } catch (error) {
     if (error instanceof StaleStatusError || error instanceof IllegalTransitionError) return false;
