@@ -37,7 +37,6 @@ export function buildAwsWorkerDeps(env: Env = process.env): WorkerDeps {
     ...base,
     selectAgent: createAgentSelector({
       env,
-      store: deps.store,
       workspaces: new GitHubWorkspaceProvider({
         host: gitHub,
         ...(config.DSF_GITHUB_URL ? { gitBaseUrl: config.DSF_GITHUB_URL } : {}),

@@ -198,7 +198,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         options.selectAgent ??
         createAgentSelector({
           env: modelEnv,
-          store,
           workspaces: new LocalWorkspaceProvider({ host: gitHost }),
           gitHost,
           lock: new DynamoDbLock({ client, tableName, clock: systemClock }),

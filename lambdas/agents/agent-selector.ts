@@ -4,7 +4,6 @@ import { costOf, priceTableFromEnv } from '../core/pricing.js';
 import { renderGateReportMarkdown } from '../core/gate-policy.js';
 import type { Agent, AgentSelector } from '../ports/agent.js';
 import type { BudgetLedger } from '../ports/budget-ledger.js';
-import type { FeatureStore } from '../ports/feature-store.js';
 import type { GateRunner } from '../ports/gate-runner.js';
 import type { GitHost } from '../ports/git-host.js';
 import type { Lock } from '../ports/lock.js';
@@ -29,7 +28,6 @@ export const agentSettingsSchema = z.object({
 
 export interface AgentRuntimeDeps {
   readonly env: Env;
-  readonly store: FeatureStore;
   readonly workspaces: WorkspaceProvider;
   readonly gitHost: Pick<GitHost, 'integrate'>;
   readonly lock: Lock;
@@ -68,7 +66,6 @@ export function createAgentSelector(deps: AgentRuntimeDeps): AgentSelector {
   const settings = agentSettingsSchema.parse(deps.env);
   const prices = priceTableFromEnv(deps.env);
   const modelDeps = {
-    features: deps.store,
     workspaces: deps.workspaces,
     gitHost: deps.gitHost,
     lock: deps.lock,

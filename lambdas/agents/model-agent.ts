@@ -2,7 +2,6 @@ import type { Feature } from '../core/feature.js';
 import { addUsage, noUsage, type Task, type TaskUsage } from '../core/task.js';
 import type { Agent, AgentContext, AgentOutcome } from '../ports/agent.js';
 import { AgentError } from '../ports/agent.js';
-import type { FeatureStore } from '../ports/feature-store.js';
 import { integrationLockName, type GitHost, type IntegrationResult } from '../ports/git-host.js';
 import type { Lock } from '../ports/lock.js';
 import type { AgentRole, ModelProvider, Usage } from '../ports/model-provider.js';
@@ -12,7 +11,6 @@ import { runAgentLoop, type AgentLoopResult } from './agent-loop.js';
 
 /** What the model-driven agents need; built once per worker. */
 export interface ModelAgentDeps {
-  readonly features: Pick<FeatureStore, 'getFeature'>;
   readonly workspaces: WorkspaceProvider;
   readonly gitHost: Pick<GitHost, 'integrate'>;
   readonly lock: Lock;
@@ -25,12 +23,6 @@ export interface ModelAgentDeps {
   readonly maxConflictRounds: number;
   /** How long one integration may hold the feature branch's lock. */
   readonly integrationLockMs?: number;
-}
-
-export async function requireFeatureOf(deps: Pick<ModelAgentDeps, 'features'>, task: Task): Promise<Feature> {
-  const feature = await deps.features.getFeature(task.featureId);
-  if (!feature) throw new AgentError(`feature ${task.featureId} of task ${task.id} does not exist`, false);
-  return feature;
 }
 
 /** Runs one role's loop in a workspace, with the worker's heartbeat, abort signal and transcript. */
@@ -133,7 +125,7 @@ function integrateUnderLock(deps: ModelAgentDeps, repo: string, workspace: Works
 export function createModelAgent(deps: ModelAgentDeps): Agent {
   return {
     async run(task: Task, ctx: AgentContext): Promise<AgentOutcome> {
-      const feature = await requireFeatureOf(deps, task);
+      const { feature } = ctx;
       const role: AgentRole = task.agentType === 'test' ? 'test' : task.agentType === 'conflict' ? 'conflict' : 'code';
       return withWorkspace(deps.workspaces, { repo: feature.repo, featureId: feature.id, taskId: task.id, baseBranch: feature.baseBranch }, async (workspace) => {
         const loop = await runRole(deps, role, { feature, task, workspace, ctx });

@@ -3,7 +3,7 @@ import type { Agent, AgentContext, AgentOutcome } from '../ports/agent.js';
 import { AgentError } from '../ports/agent.js';
 import type { GateRunner } from '../ports/gate-runner.js';
 import { withWorkspace, type Workspace } from '../ports/workspace.js';
-import { integrateWithResolution, requireFeatureOf, runRole, type ModelAgentDeps } from './model-agent.js';
+import { integrateWithResolution, runRole, type ModelAgentDeps } from './model-agent.js';
 
 export interface ReviewAgentDeps extends ModelAgentDeps {
   readonly gates: GateRunner;
@@ -23,7 +23,7 @@ const MAX_DIFF_BYTES = 60_000;
 export function createReviewAgent(deps: ReviewAgentDeps): Agent {
   return {
     async run(task: Task, ctx: AgentContext): Promise<AgentOutcome> {
-      const feature = await requireFeatureOf(deps, task);
+      const { feature } = ctx;
       return withWorkspace(deps.workspaces, { repo: feature.repo, featureId: feature.id, taskId: task.id, baseBranch: feature.baseBranch }, async (workspace) => {
         const base = await workspace.fetch(feature.baseBranch);
         let usage = noUsage;

@@ -1,6 +1,9 @@
+import type { Feature } from '../core/feature.js';
 import type { Task, TaskResult } from '../core/task.js';
 
 export interface AgentContext {
+  /** The task's feature, as the worker read it when it claimed the task (repo, base branch, request). */
+  readonly feature: Feature;
   /** Aborted when the feature is cancelled, the attempt is abandoned, or the worker runs out of time. */
   readonly signal: AbortSignal;
   /** Tells the workflow the agent is making progress; an agent that stops calling it is presumed stuck. */

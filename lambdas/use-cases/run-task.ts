@@ -125,7 +125,7 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
 
   try {
     const agent = deps.selectAgent(running);
-    const outcome = await agent.run(running, { signal: controller.signal, heartbeat });
+    const outcome = await agent.run(running, { feature, signal: controller.signal, heartbeat });
     // The scheduler pass this success triggers reads the feature's tasks; that read runs while the
     // success is written, and the pass sees this task as written (see releaseReadyTasks).
     const snapshot = deps.store.getFeatureWithTasks(featureId).catch(() => undefined);
