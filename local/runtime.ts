@@ -17,6 +17,7 @@ import { DynamoDbTranscriptStore } from '../lambdas/adapters/dynamodb/dynamodb-t
 import { FileBlobStore } from '../lambdas/adapters/local-files/file-blob-store.js';
 import type { TranscriptStore } from '../lambdas/ports/transcript-store.js';
 import { LocalGitHost } from '../lambdas/adapters/local-git/local-git-host.js';
+import pLimit from 'p-limit';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
 import { createAgentSelector } from '../lambdas/agents/agent-selector.js';
@@ -38,6 +39,15 @@ import { LocalWorkflow, type LocalWorkflowOptions } from './workflow/local-workf
 import { startLocalQueues, type LocalQueues } from './queues/local-queues.js';
 import { SqsEventSource } from './queues/sqs-event-source.js';
 
+/**
+ * Concurrent invocations of each state machine function, as a Lambda function's reserved
+ * concurrency caps them on AWS; the engine's further calls wait their turn. DynamoDB Local serves
+ * about one request at a time (about 1 ms each): a plan of 200 tasks starts 200 AwaitDependencies
+ * at once, and uncapped, their 400 reads and writes queue ahead of the first agents' claims for a
+ * second or more. Capped, they trickle in behind those, in the Map's order (critical paths first).
+ */
+export const DEFAULT_FUNCTION_CONCURRENCY = 8;
+
 export const FEATURE_STATE_MACHINE = resolve(fileURLToPath(new URL('../statemachines/feature.asl.json', import.meta.url)));
 
 export interface LocalRuntimeOptions {
@@ -57,6 +67,8 @@ export interface LocalRuntimeOptions {
   readonly selectAgent?: AgentSelector;
   /** How often a working agent heartbeats. */
   readonly heartbeatEveryMs?: number;
+  /** Concurrent invocations of each state machine function (default DEFAULT_FUNCTION_CONCURRENCY). */
+  readonly functionConcurrency?: number;
   readonly attemptTimeoutMs?: number;
   readonly visibilityTimeoutSeconds?: number;
   readonly maxReceiveCount?: number;
@@ -168,7 +180,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...Object.fromEntries(stepFunctions.map((fn) => [fn.substitution, functionArn(fn.entry)])),
         ...Object.fromEntries(agentTypes.map((type) => [`${capitalize(type)}QueueUrl`, queues.queues[type].url])),
       },
-      functions: Object.fromEntries(stepFunctions.map((fn) => [functionArn(fn.entry), (payload: unknown) => fn.create(deps)(payload)])),
+      functions: Object.fromEntries(
+        stepFunctions.map((fn) => {
+          const limit = pLimit(options.functionConcurrency ?? DEFAULT_FUNCTION_CONCURRENCY);
+          return [functionArn(fn.entry), (payload: unknown) => limit(() => fn.create(deps)(payload))];
+        }),
+      ),
       sendMessage: queues.send,
       logger,
       onExecutionFailed: async (name, failure) => {

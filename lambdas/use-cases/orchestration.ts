@@ -41,6 +41,12 @@ export const releaseSchema = z.discriminatedUnion('action', [
 ]);
 export type Release = z.infer<typeof releaseSchema>;
 
+/** One item of the RunTasks Map: a task, and `run` when the Plan step released it already (else `await`: register and wait). */
+export interface PlanItem {
+  readonly taskId: string;
+  readonly release: Release | { readonly action: 'await' };
+}
+
 export const taskRefSchema = z.object({ featureId: z.string().min(1), taskId: z.string().min(1) });
 export const awaitDependenciesInputSchema = taskRefSchema.extend({ taskToken: z.string().min(1) });
 /** A Step Functions error object caught by a Catch (`{Error, Cause}`). */
@@ -81,11 +87,11 @@ async function requireFeature(store: FeatureStore, featureId: string): Promise<F
 }
 
 /**
- * Plan state: queued → planning → (plan stored) → running; returns the task ids
- * in topological order (critical paths first under the priority policy). Idempotent, so a retried or resumed execution gets the
- * same ids and never a second plan.
+ * Plan state: queued → planning → (plan stored) → running; returns the Map's items, one per task
+ * in topological order (critical paths first under the priority policy). Idempotent, so a retried
+ * or resumed execution gets the same tasks and never a second plan.
  */
-export async function planStep(deps: OrchestrationDeps, featureId: string): Promise<{ taskIds: string[] }> {
+export async function planStep(deps: OrchestrationDeps, featureId: string): Promise<{ tasks: PlanItem[] }> {
   let feature = await requireFeature(deps.store, featureId);
   if (feature.status === 'queued') {
     feature = await deps.store.transitionFeature(featureId, { to: 'planning', expectedFrom: 'queued' });
@@ -107,14 +113,22 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
   }
   if (isTerminalFeatureStatus(feature.status)) throw new IllegalTransitionError('feature', featureId, feature.status, 'running');
   const tasks = await deps.store.listTasks(featureId);
-  // The first roots are released now (pending → queued), so their iterations dispatch at once
-  // (AwaitDependencies answers `run` for a queued task) while the others are still registering.
-  // A resumed plan step may race a pass of the previous execution: whoever wins released the root.
+  // The first roots are released now (pending → queued), and their items say so: their iterations
+  // go straight to their agent queues while the others are still registering their callbacks.
+  // A resumed plan step may race a pass of the previous execution: whoever wins released the root;
+  // a root this call did not release awaits, and AwaitDependencies answers `run` for it if it is queued.
   const byId = new Map(tasks.map((task) => [task.id, task]));
+  const released = new Map<string, Release>();
   await Promise.all(
-    rootsToRelease(tasks, deps.scheduling).map((taskId) => claim(deps, byId.get(taskId)!, { to: 'queued', reason: 'a root, released at plan time' }, 'pending')),
+    rootsToRelease(tasks, deps.scheduling).map(async (taskId) => {
+      const root = byId.get(taskId)!;
+      if (await claim(deps, root, { to: 'queued', reason: 'a root, released at plan time' }, 'pending')) {
+        released.set(taskId, { action: 'run', agentType: root.agentType });
+      }
+    }),
   );
-  return { taskIds: deps.scheduling.policy === 'priority' ? priorityOrder(tasks) : feature.taskIds };
+  const order = deps.scheduling.policy === 'priority' ? priorityOrder(tasks) : feature.taskIds;
+  return { tasks: order.map((taskId) => ({ taskId, release: released.get(taskId) ?? { action: 'await' } })) };
 }
 
 /**
@@ -134,7 +148,7 @@ export async function awaitDependencies(
     try {
       switch (task.status) {
         case 'pending':
-          await deps.store.transitionTask(featureId, taskId, { to: 'waiting', expectedFrom: 'pending', waitToken: taskToken });
+          await deps.store.transitionTask(featureId, taskId, { to: 'waiting', expectedFrom: 'pending', waitToken: taskToken }, { current: task });
           break;
         case 'waiting':
           // A retried AwaitDependencies brings a new token; the old one is dead.
@@ -228,7 +242,6 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string, head?: 
     if (!snapshot || snapshot.feature.status !== 'running') return;
     const { tasks } = snapshot;
     const decision = decideReleases(tasks, deps.scheduling);
-    if (decision.run.length === 0 && decision.skip.length === 0) return;
     const byId = new Map(tasks.map((task) => [task.id, task]));
     let lostRace = false;
     for (const { taskId, reason } of decision.skip) {
@@ -246,8 +259,32 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string, head?: 
       }),
     );
     // Skips can unblock more skips (a chain of dependents); a lost race means another pass decided too.
-    if (decision.skip.length === 0 && !lostRace) return;
+    if (decision.skip.length > 0 || lostRace) continue;
+    if (pass === 0 && head && (await missedConcurrentSuccess(deps, tasks, head.written, decision))) continue;
+    return;
   }
+}
+
+/**
+ * Whether a read made while `written` was being written may have missed another task's success.
+ * Two dependencies of one task that succeed at once can each read the other as still running
+ * (both reads before both writes), and neither pass would release their dependent. So, once
+ * `written` is stored, the dependencies its waiting dependents still wait on are read again: one
+ * that has ended since the early read means another pass, on a fresh read. One still unfinished
+ * settles after this point, and its own pass's read, made after that, sees `written`.
+ */
+async function missedConcurrentSuccess(deps: OrchestrationDeps, tasks: readonly Task[], written: Task, decision: ReturnType<typeof decideReleases>): Promise<boolean> {
+  if (written.status !== 'succeeded') return false;
+  const decided = new Set([...decision.run, ...decision.skip.map((skip) => skip.taskId)]);
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const unfinished = new Set<string>();
+  for (const task of tasks) {
+    if (task.status !== 'waiting' || decided.has(task.id) || !task.dependsOn.includes(written.id)) continue;
+    for (const id of task.dependsOn) if (id !== written.id && !isTerminalTaskStatus(byId.get(id)?.status ?? 'succeeded')) unfinished.add(id);
+  }
+  if (unfinished.size === 0) return false;
+  const now = await Promise.all([...unfinished].map((id) => deps.store.getTask(written.featureId, id)));
+  return now.some((task) => task !== undefined && isTerminalTaskStatus(task.status));
 }
 
 /** Moves a task on from `from` (waiting, or pending for a root at plan time) if nobody changed it since it was read; false when someone did. */

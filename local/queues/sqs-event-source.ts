@@ -38,6 +38,7 @@ export class SqsEventSource {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    await Promise.allSettled(this.deletions);
   }
 
   private async loop(): Promise<void> {
@@ -74,17 +75,30 @@ export class SqsEventSource {
         failed = new Set(records.map((record) => record.messageId));
       }
       const done = messages.filter((message) => !failed.has(message.MessageId!));
-      if (done.length > 0) {
-        await client
-          .send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-            }),
-          )
-          .catch((error: unknown) => logger.warn('delete failed; the messages will be redelivered', { queueUrl, error: error as Error }));
-      }
+      // The next receive does not wait for the delete, as a mapping's next invocation does not:
+      // the slot goes back to work one round trip sooner.
+      if (done.length > 0) this.track(this.delete(done));
     }
+  }
+
+  private async delete(messages: Message[]): Promise<void> {
+    const { client, queueUrl, logger } = this.options;
+    await client
+      .send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      )
+      .catch((error: unknown) => logger.warn('delete failed; the messages will be redelivered', { queueUrl, error: error as Error }));
+  }
+
+  /** Deletes still under way; stop() waits for them, so a stopped source leaves no handled message behind. */
+  private readonly deletions = new Set<Promise<void>>();
+
+  private track(deletion: Promise<void>): void {
+    this.deletions.add(deletion);
+    void deletion.finally(() => this.deletions.delete(deletion));
   }
 
   private toRecord(message: Message): SQSRecord {

@@ -201,11 +201,18 @@ describe('feature.asl.json', () => {
     }
   });
 
-  it('passes only ids into each Map iteration, run as Standard children so every task can wait at once', () => {
+  it('passes only ids and the plan-time release into each Map iteration, run as Standard children so every task can wait at once', () => {
     expect(maps.map(({ name }) => name)).toEqual(['RunTasks']);
     const { state } = maps[0]!;
 
-    expect(Object.keys(state.ItemSelector ?? {}).sort()).toEqual(['featureId.$', 'taskId.$']);
+    expect(Object.keys(state.ItemSelector ?? {}).sort()).toEqual(['featureId.$', 'release.$', 'taskId.$']);
+    // Only a root the Plan step released skips the wait; an item without a release registers and waits.
+    const released = allStates(definition).find(({ name }) => name === 'Released')!.state;
+    expect((state.ItemProcessor as { StartAt?: string }).StartAt).toBe('Released');
+    expect(released.Choices?.map((rule) => ({ ...comparisonOf(rule), next: rule.Next }))).toEqual([
+      { variable: '$.release.action', value: 'run', guarded: true, next: 'RouteTask' },
+    ]);
+    expect(released.Default).toBe('AwaitDependencies');
     // Inline Maps run at most 40 iterations; a waiting iteration holds its place, so larger plans
     // would starve free agents. Distributed Map children must be STANDARD to wait for task tokens.
     expect((state.ItemProcessor as { ProcessorConfig?: unknown } | undefined)?.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });

@@ -110,7 +110,7 @@ describe('orchestration notifies the issue', () => {
     const commenter = new RecordingCommenter();
     const { deps, featureId } = await setUp(new IssueCommentNotifier(commenter));
 
-    const { taskIds } = await planStep(deps, featureId);
+    const taskIds = (await planStep(deps, featureId)).tasks.map((item) => item.taskId);
     await planStep(deps, featureId);
     await gateStep(deps, { featureId, outcomes: [{ taskId: taskIds[0]!, outcome: 'failed' }] });
 

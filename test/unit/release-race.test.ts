@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryFeatureStore } from '../../lambdas/adapters/memory/memory-feature-store.js';
 import type { FeatureStore } from '../../lambdas/ports/feature-store.js';
 import type { Workflow } from '../../lambdas/ports/workflow.js';
-import { awaitDependencies, releaseReadyTasks, type OrchestrationDeps } from '../../lambdas/use-cases/orchestration.js';
+import { awaitDependencies, planStep, releaseReadyTasks, type OrchestrationDeps } from '../../lambdas/use-cases/orchestration.js';
 import { buildNewFeature, featureRequestSchema } from '../../lambdas/core/new-feature.js';
 import { ids, ManualClock, silentLogger } from '../support/fixtures.js';
 
@@ -166,6 +166,31 @@ describe('a pass with a head start', () => {
     expect((await memory.getTask(feature.id, 'b'))?.status).toBe('queued');
   });
 
+  it('releases a dependent whose two dependencies succeed at once, each read early seeing the other still running', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const feature = await runningFeature(memory, memory, clock, [
+      { id: 'a', title: 'a' },
+      { id: 'c', title: 'c' },
+      { id: 'b', title: 'b', dependsOn: ['a', 'c'] },
+    ]);
+    const ledger = new TokenLedger();
+    const deps = orchestration(memory, ledger, 2);
+    for (const id of ['a', 'c']) for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, id, { to });
+    await memory.transitionTask(feature.id, 'b', { to: 'waiting', waitToken: 'token-b' });
+    // Both workers started their reads before either success was written (as two Lambda containers can).
+    const early = await memory.getFeatureWithTasks(feature.id);
+    const writtenA = await memory.transitionTask(feature.id, 'a', { to: 'succeeded', result: { summary: 'ok' } });
+    const writtenC = await memory.transitionTask(feature.id, 'c', { to: 'succeeded', result: { summary: 'ok' } });
+
+    // One pass after the other, so no coalescing in this process can paper over the stale reads.
+    await releaseReadyTasks(deps, feature.id, { snapshot: Promise.resolve(early), written: writtenC });
+    await releaseReadyTasks(deps, feature.id, { snapshot: Promise.resolve(early), written: writtenA });
+
+    expect(ledger.sent.get('token-b')).toEqual([{ action: 'run', agentType: 'code' }]);
+    expect((await memory.getTask(feature.id, 'b'))?.status).toBe('queued');
+  });
+
   it('reads again when the early read cannot be had', async () => {
     const clock = new ManualClock();
     const memory = new MemoryFeatureStore({ clock, ids });
@@ -182,5 +207,34 @@ describe('a pass with a head start', () => {
     await releaseReadyTasks(orchestration(memory, ledger, 1), feature.id, { snapshot: Promise.resolve(undefined), written });
 
     expect(ledger.sent.get('token-b')).toHaveLength(1);
+  });
+});
+
+describe('the plan step', () => {
+  it('releases the first roots up to capacity and says so in their Map items; a second call releases nothing again', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const feature = await runningFeature(memory, memory, clock, [
+      { id: 'short', title: 'short', estimatedSeconds: 10 },
+      { id: 'long', title: 'long', estimatedSeconds: 100 },
+      { id: 'child', title: 'child', dependsOn: ['short', 'long'] },
+    ]);
+    const deps = orchestration(memory, new TokenLedger(), 1);
+
+    const first = await planStep(deps, feature.id);
+    const second = await planStep(deps, feature.id);
+
+    // Longest remaining path first; one agent, so only that root is released.
+    expect(first.tasks).toEqual([
+      { taskId: 'long', release: { action: 'run', agentType: 'code' } },
+      { taskId: 'short', release: { action: 'await' } },
+      { taskId: 'child', release: { action: 'await' } },
+    ]);
+    expect(second.tasks.map((item) => item.release.action)).toEqual(['await', 'await', 'await']);
+    expect((await memory.listTasks(feature.id)).map((task) => [task.id, task.status])).toEqual([
+      ['short', 'pending'],
+      ['long', 'queued'],
+      ['child', 'pending'],
+    ]);
   });
 });
