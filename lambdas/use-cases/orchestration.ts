@@ -193,7 +193,7 @@ const passesInFlight = new WeakMap<OrchestrationDeps, Map<string, { done: Promis
  * passes, not N (a plan of 500 tasks registers 500 tokens at once). On Lambda a
  * container handles one event at a time, so every trigger runs its own pass.
  */
-export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string, head?: PassHeadStart): Promise<void> {
+export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: string): Promise<void> {
   let byFeature = passesInFlight.get(deps);
   if (!byFeature) passesInFlight.set(deps, (byFeature = new Map()));
   const inFlight = byFeature.get(featureId);
@@ -205,11 +205,9 @@ export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: stri
   const features = byFeature;
   entry.done = (async () => {
     try {
-      let first = head;
       do {
         entry.again = false;
-        await schedulerPass(deps, featureId, first);
-        first = undefined;
+        await schedulerPass(deps, featureId);
       } while (entry.again);
     } finally {
       features.delete(featureId);
@@ -219,26 +217,9 @@ export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: stri
   return entry.done;
 }
 
-/**
- * A read of the feature's tasks already under way (started while the caller wrote `written`),
- * for the first pass. It may predate other writers' changes: every release is conditional on the
- * version it was decided from, so a stale decision only loses its race and the pass reads again.
- */
-export interface PassHeadStart {
-  readonly snapshot: Promise<{ feature: Feature; tasks: Task[] } | undefined>;
-  readonly written: Task;
-}
-
-async function readForPass(deps: OrchestrationDeps, featureId: string, head: PassHeadStart | undefined) {
-  const early = head ? await head.snapshot : undefined;
-  if (!early || !head) return deps.store.getFeatureWithTasks(featureId);
-  const { written } = head;
-  return { ...early, tasks: early.tasks.map((task) => (task.id === written.id && task.version < written.version ? written : task)) };
-}
-
-async function schedulerPass(deps: OrchestrationDeps, featureId: string, head?: PassHeadStart): Promise<void> {
+async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promise<void> {
   for (let pass = 0; pass < 100; pass++) {
-    const snapshot = await readForPass(deps, featureId, pass === 0 ? head : undefined);
+    const snapshot = await deps.store.getFeatureWithTasks(featureId);
     if (!snapshot || snapshot.feature.status !== 'running') return;
     const { tasks } = snapshot;
     const decision = decideReleases(tasks, deps.scheduling);
@@ -259,32 +240,8 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string, head?: 
       }),
     );
     // Skips can unblock more skips (a chain of dependents); a lost race means another pass decided too.
-    if (decision.skip.length > 0 || lostRace) continue;
-    if (pass === 0 && head && (await missedConcurrentSuccess(deps, tasks, head.written, decision))) continue;
-    return;
+    if (decision.skip.length === 0 && !lostRace) return;
   }
-}
-
-/**
- * Whether a read made while `written` was being written may have missed another task's success.
- * Two dependencies of one task that succeed at once can each read the other as still running
- * (both reads before both writes), and neither pass would release their dependent. So, once
- * `written` is stored, the dependencies its waiting dependents still wait on are read again: one
- * that has ended since the early read means another pass, on a fresh read. One still unfinished
- * settles after this point, and its own pass's read, made after that, sees `written`.
- */
-async function missedConcurrentSuccess(deps: OrchestrationDeps, tasks: readonly Task[], written: Task, decision: ReturnType<typeof decideReleases>): Promise<boolean> {
-  if (written.status !== 'succeeded') return false;
-  const decided = new Set([...decision.run, ...decision.skip.map((skip) => skip.taskId)]);
-  const byId = new Map(tasks.map((task) => [task.id, task]));
-  const unfinished = new Set<string>();
-  for (const task of tasks) {
-    if (task.status !== 'waiting' || decided.has(task.id) || !task.dependsOn.includes(written.id)) continue;
-    for (const id of task.dependsOn) if (id !== written.id && !isTerminalTaskStatus(byId.get(id)?.status ?? 'succeeded')) unfinished.add(id);
-  }
-  if (unfinished.size === 0) return false;
-  const now = await Promise.all([...unfinished].map((id) => deps.store.getTask(written.featureId, id)));
-  return now.some((task) => task !== undefined && isTerminalTaskStatus(task.status));
 }
 
 /** Moves a task on from `from` (waiting, or pending for a root at plan time) if nobody changed it since it was read; false when someone did. */

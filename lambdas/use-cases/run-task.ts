@@ -128,13 +128,12 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
     const outcome = await agent.run(running, { feature, signal: controller.signal, heartbeat });
     // The scheduler pass this success triggers reads the feature's tasks; that read runs while the
     // success is written, and the pass sees this task as written (see releaseReadyTasks).
-    const snapshot = deps.store.getFeatureWithTasks(featureId).catch(() => undefined);
     const settled = await settle({ to: 'succeeded', result: outcome });
     if (!settled) return 'ignored';
     // The dependents' release does not wait on the workflow hearing of this task: both at once.
     await Promise.all([
       deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary }),
-      releaseReadyTasks(deps, featureId, { snapshot, written: settled }),
+      releaseReadyTasks(deps, featureId),
     ]);
     recordDuration();
     deps.logger.info('task succeeded', { ...log, attempt });
