@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
+import pLimit from 'p-limit';
 import { systemClock } from '../lambdas/ports/clock.js';
 import type { AgentSelector } from '../lambdas/ports/agent.js';
 import { executionNameForFeature, featureIdFromExecutionName } from '../lambdas/ports/workflow.js';
@@ -17,7 +18,6 @@ import { DynamoDbTranscriptStore } from '../lambdas/adapters/dynamodb/dynamodb-t
 import { FileBlobStore } from '../lambdas/adapters/local-files/file-blob-store.js';
 import type { TranscriptStore } from '../lambdas/ports/transcript-store.js';
 import { LocalGitHost } from '../lambdas/adapters/local-git/local-git-host.js';
-import pLimit from 'p-limit';
 import { stepFunctions } from '../lambdas/orchestration/step-functions.js';
 import { createAgentWorkerHandler } from '../lambdas/orchestration/agent-worker.js';
 import { createAgentSelector } from '../lambdas/agents/agent-selector.js';
@@ -40,11 +40,12 @@ import { startLocalQueues, type LocalQueues } from './queues/local-queues.js';
 import { SqsEventSource } from './queues/sqs-event-source.js';
 
 /**
- * Concurrent invocations of each state machine function, as a Lambda function's reserved
- * concurrency caps them on AWS; the engine's further calls wait their turn. DynamoDB Local serves
- * about one request at a time (about 1 ms each): a plan of 200 tasks starts 200 AwaitDependencies
- * at once, and uncapped, their 400 reads and writes queue ahead of the first agents' claims for a
- * second or more. Capped, they trickle in behind those, in the Map's order (critical paths first).
+ * Invocations of each state machine function the local engine runs at once; its further calls wait
+ * their turn (a function's concurrency limit, without AWS's throttling errors). DynamoDB Local
+ * serves about one request at a time (1.5–3 ms each): a plan of 200 tasks starts 200
+ * AwaitDependencies at once, and uncapped, their 400 reads and writes queue ahead of the first
+ * agents' claims for up to two seconds. Capped, they trickle in behind those, in the Map's order
+ * (critical paths first). On AWS no limit is set: DynamoDB serves such a burst in parallel.
  */
 export const DEFAULT_FUNCTION_CONCURRENCY = 8;
 

@@ -126,8 +126,8 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   try {
     const agent = deps.selectAgent(running);
     const outcome = await agent.run(running, { feature, signal: controller.signal, heartbeat });
-    // The scheduler pass this success triggers reads the feature's tasks; that read runs while the
-    // success is written, and the pass sees this task as written (see releaseReadyTasks).
+    // The scheduler pass reads the feature's tasks after this success is written, so it (or any pass
+    // that reads later) sees it: of two dependencies that finish at once, the later write's pass releases.
     const settled = await settle({ to: 'succeeded', result: outcome });
     if (!settled) return 'ignored';
     // The dependents' release does not wait on the workflow hearing of this task: both at once.

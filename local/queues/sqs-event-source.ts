@@ -28,6 +28,8 @@ export interface SqsEventSourceOptions {
 export class SqsEventSource {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
+  /** Deletes still under way; stop() waits for them, so a stopped source leaves no handled message behind. */
+  private readonly deletions = new Set<Promise<void>>();
 
   constructor(private readonly options: SqsEventSourceOptions) {}
 
@@ -92,9 +94,6 @@ export class SqsEventSource {
       )
       .catch((error: unknown) => logger.warn('delete failed; the messages will be redelivered', { queueUrl, error: error as Error }));
   }
-
-  /** Deletes still under way; stop() waits for them, so a stopped source leaves no handled message behind. */
-  private readonly deletions = new Set<Promise<void>>();
 
   private track(deletion: Promise<void>): void {
     this.deletions.add(deletion);
