@@ -21,7 +21,7 @@ export interface StorageProps {
  * of their own: IAM authorizes each Put, Update, Delete and ConditionCheck in
  * them. UpdateItem grants nothing PutItem does not (the pull request store uses it).
  */
-const readActions = ['dynamodb:GetItem', 'dynamodb:Query'];
+const readActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
 
 /**
@@ -108,7 +108,7 @@ export class Storage extends Construct {
     );
   }
 
-  /** Get and Query on the table and GSI1. */
+  /** Get, BatchGet and Query on the table and GSI1. */
   grantReadData(grantee: iam.IGrantable): iam.Grant {
     return this.grant(grantee, readActions);
   }

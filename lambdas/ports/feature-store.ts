@@ -53,6 +53,8 @@ export interface FeatureStore {
   /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
   listFeatures(query: { limit: number; cursor?: string }): Promise<Page<Feature>>;
   getTask(featureId: string, taskId: string): Promise<Task | undefined>;
+  /** A task and its feature in one consistent read (a worker's first look at what it was sent). */
+  getFeatureAndTask(featureId: string, taskId: string): Promise<{ feature?: Feature; task?: Task }>;
   /** Tasks in the feature's topological order. */
   listTasks(featureId: string): Promise<Task[]>;
   transitionFeature(id: string, transition: FeatureTransition): Promise<Feature>;

@@ -44,7 +44,7 @@ const isRace = (error: unknown) => error instanceof StaleStatusError || error in
 export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<RunOutcome> {
   const { featureId, taskId, taskToken } = message;
   const log = { featureId, taskId };
-  const [feature, task] = await Promise.all([deps.store.getFeature(featureId), deps.store.getTask(featureId, taskId)]);
+  const { feature, task } = await deps.store.getFeatureAndTask(featureId, taskId);
   if (!feature || !task) throw new UnprocessableMessageError(`no task ${featureId}/${taskId}`);
   if (feature.status === 'cancelled' || task.status === 'cancelled') return 'ignored';
   if (task.status === 'succeeded') {

@@ -291,6 +291,14 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
         await expect(store.replaceWaitToken(feature.id, 'endpoint', 'token-3')).rejects.toBeInstanceOf(StaleStatusError);
       });
 
+      it('reads a task and its feature in one call, and says which is missing', async () => {
+        const { feature, tasks } = await created();
+
+        expect(await store.getFeatureAndTask(feature.id, tasks[1]!.id)).toEqual({ feature, task: tasks[1] });
+        expect(await store.getFeatureAndTask(feature.id, 'no-such-task')).toEqual({ feature });
+        expect(await store.getFeatureAndTask('feat_01ARZ3NDEKTSV4RRFFQ69G5FAV', tasks[1]!.id)).toEqual({});
+      });
+
       it('reads a feature with its tasks in one call', async () => {
         const { feature, tasks } = await created();
 

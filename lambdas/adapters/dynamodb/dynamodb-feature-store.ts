@@ -3,6 +3,7 @@ import {
   DynamoDBDocumentClient,
   DeleteCommand,
   GetCommand,
+  BatchGetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -110,6 +111,26 @@ export class DynamoDbFeatureStore implements FeatureStore {
       }
       throw new AlreadyExistsError('feature', feature.id);
     }
+  }
+
+  /** One BatchGetItem (consistent) for both items: one request where two GetItems were. */
+  async getFeatureAndTask(featureId: string, taskId: string): Promise<{ feature?: Feature; task?: Task }> {
+    const items: Record<string, unknown>[] = [];
+    let wanted: Record<string, unknown>[] = [keys.feature(featureId), keys.task(featureId, taskId)];
+    // DynamoDB may hand back keys it did not get to (UnprocessedKeys); they are asked for again.
+    while (wanted.length > 0) {
+      const { Responses, UnprocessedKeys } = await this.deps.client.send(
+        new BatchGetCommand({ RequestItems: { [this.deps.tableName]: { Keys: wanted, ConsistentRead: true } } }),
+      );
+      items.push(...(Responses?.[this.deps.tableName] ?? []));
+      wanted = UnprocessedKeys?.[this.deps.tableName]?.Keys ?? [];
+    }
+    const featureItem = items.find((item) => item['SK'] === keys.feature(featureId).SK);
+    const taskItem = items.find((item) => item['SK'] === keys.task(featureId, taskId).SK);
+    return {
+      ...(featureItem ? { feature: featureSchema.parse(featureItem) } : {}),
+      ...(taskItem ? { task: taskSchema.parse(taskItem) } : {}),
+    };
   }
 
   async getFeature(id: string): Promise<Feature | undefined> {

@@ -91,6 +91,11 @@ export class MemoryFeatureStore implements FeatureStore {
     return task ? structuredClone(task) : undefined;
   }
 
+  async getFeatureAndTask(featureId: string, taskId: string): Promise<{ feature?: Feature; task?: Task }> {
+    const [feature, task] = [await this.getFeature(featureId), await this.getTask(featureId, taskId)];
+    return { ...(feature ? { feature } : {}), ...(task ? { task } : {}) };
+  }
+
   async getFeatureWithTasks(featureId: string): Promise<{ feature: Feature; tasks: Task[] } | undefined> {
     const feature = await this.getFeature(featureId);
     return feature ? { feature, tasks: await this.listTasks(featureId) } : undefined;

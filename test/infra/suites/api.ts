@@ -93,7 +93,7 @@ export function describeApi(shared: () => Synthesized): void {
     it('gives read routes read-only table access and no workflow rights', () => {
       for (const entry of readOnlyEntries) {
         const actions = actionsOfFunction(entry);
-        expect({ entry, dynamodb: actions.filter((action) => action.startsWith('dynamodb:')).sort() }).toEqual({ entry, dynamodb: ['dynamodb:GetItem', 'dynamodb:Query'] });
+        expect({ entry, dynamodb: actions.filter((action) => action.startsWith('dynamodb:')).sort() }).toEqual({ entry, dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'] });
         expect({ entry, states: actions.filter((action) => action.startsWith('states:')) }).toEqual({ entry, states: [] });
       }
     });

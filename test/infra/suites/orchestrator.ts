@@ -139,7 +139,7 @@ export function describeOrchestrator(shared: () => Synthesized): void {
           step: step.entry,
           states: ['await-dependencies', 'mark-task-failed'].includes(step.entry) ? ['states:SendTaskSuccess'] : [],
         });
-        expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']));
+        expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']));
       }
     });
 
