@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { featureSchema, featureStatusSchema } from '../../lambdas/core/feature.js';
-import { taskSchema, taskUsageSchema } from '../../lambdas/core/task.js';
+import { featureSchema } from '../../lambdas/core/feature.js';
+import { taskSchema } from '../../lambdas/core/task.js';
 import { featureEventSchema, type FeatureEvent } from '../../lambdas/core/feature-event.js';
+import { metricsResponseSchema } from '../../lambdas/core/factory-metrics.js';
 import type { FeatureRequest } from '../../lambdas/core/new-feature.js';
 
 /**
@@ -44,36 +45,8 @@ export const transcriptEntrySchema = z.object({
 export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
 const transcriptPageSchema = z.object({ items: z.array(transcriptEntrySchema), nextSeq: z.number().int().optional() });
 
-const count = z.number().int().nonnegative();
-const seconds = z.number().nonnegative();
-
-/** GET /metrics (lambdas/use-cases/metrics.ts): the totals, and per feature what the charts need. */
-export const factoryMetricsSchema = z.object({
-  generatedAt: z.string(),
-  totals: z.object({
-    features: count,
-    leadTime: z.object({ delivered: count, medianSeconds: seconds.nullable(), p90Seconds: seconds.nullable() }),
-    tasks: z.object({ total: count, succeeded: count, failed: count }),
-    tasksPerHour: z.number().nonnegative(),
-    agentSeconds: seconds,
-    queuedSeconds: seconds,
-    usage: taskUsageSchema,
-    conflictsResolved: count,
-    gates: z.object({ reported: count, passed: count, passRate: z.number().min(0).max(1).nullable() }),
-  }),
-  features: z.array(
-    z.object({
-      featureId: z.string(),
-      status: featureStatusSchema,
-      createdAt: z.string(),
-      leadTimeSeconds: seconds,
-      usage: taskUsageSchema,
-      coverage: z.object({ after: z.number().optional() }),
-      gatePassed: z.boolean().optional(),
-    }),
-  ),
-});
-export type FactoryMetrics = z.infer<typeof factoryMetricsSchema>;
+/** GET /metrics: the same schema the CLI parses it with. */
+export type FactoryMetrics = z.infer<typeof metricsResponseSchema>;
 
 const problemSchema = z.object({
   title: z.string().optional(),
@@ -138,7 +111,7 @@ export const api = {
     if (query.after !== undefined) params.set('after', String(query.after));
     return request(`/features/${encodeURIComponent(id)}/transcript?${params}`, transcriptPageSchema);
   },
-  getMetrics: (query: { limit?: number } = {}) => request(`/metrics?limit=${query.limit ?? 100}`, factoryMetricsSchema),
+  getMetrics: (query: { limit?: number } = {}) => request(`/metrics?limit=${query.limit ?? 100}`, metricsResponseSchema),
   cancelFeature: (id: string) => request(`/features/${encodeURIComponent(id)}/cancel`, featureSchema, { method: 'POST' }),
 };
 

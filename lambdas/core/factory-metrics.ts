@@ -1,6 +1,7 @@
-import { featureStatuses, type FeatureStatus } from './feature.js';
+import { z } from 'zod';
+import { featureStatuses, featureStatusSchema, type FeatureStatus } from './feature.js';
 import type { FeatureMetrics } from './feature-metrics.js';
-import { sumUsage, type Task, type TaskUsage } from './task.js';
+import { sumUsage, taskStatusSchema, taskUsageSchema, type Task, type TaskUsage } from './task.js';
 
 /** One feature's row in the factory's metrics: its delivery figures, when it started, and its review gate's verdict. */
 export interface FactoryFeatureMetrics extends FeatureMetrics {
@@ -109,3 +110,43 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1]!;
 }
+
+const count = z.number().int().nonnegative();
+const seconds = z.number().nonnegative();
+
+/** GET /metrics as lambdas/use-cases/metrics.ts answers it (a FactoryMetrics and its `generatedAt`): what the CLI and the dashboard parse it with. */
+export const metricsResponseSchema = z.object({
+  generatedAt: z.iso.datetime(),
+  totals: z.object({
+    features: count,
+    byStatus: z.record(featureStatusSchema, count),
+    leadTime: z.object({ delivered: count, medianSeconds: seconds.nullable(), p90Seconds: seconds.nullable() }),
+    tasks: z.object({ total: count, succeeded: count, failed: count }),
+    tasksPerHour: z.number().nonnegative(),
+    agentSeconds: seconds,
+    queuedSeconds: seconds,
+    usage: taskUsageSchema,
+    conflictsResolved: count,
+    gates: z.object({ reported: count, passed: count, passRate: z.number().min(0).max(1).nullable() }),
+  }),
+  features: z.array(
+    z.object({
+      featureId: z.string(),
+      status: featureStatusSchema,
+      createdAt: z.iso.datetime(),
+      leadTimeSeconds: seconds,
+      tasks: z.object({ total: count, succeeded: count, failed: count }),
+      tasksPerHour: z.number().nonnegative(),
+      agentSeconds: seconds,
+      queuedSeconds: seconds,
+      maxParallelism: count,
+      usage: taskUsageSchema,
+      conflictsResolved: z.array(z.string()),
+      coverage: z.object({ after: z.number().optional() }),
+      gatePassed: z.boolean().optional(),
+      perTask: z.array(
+        z.object({ taskId: z.string(), status: taskStatusSchema, attempts: count, agentSeconds: seconds, queuedSeconds: seconds }),
+      ),
+    }),
+  ),
+});

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { featureSchema, featureStatusSchema, type Feature } from '../../lambdas/core/feature.js';
+import { featureSchema, type Feature } from '../../lambdas/core/feature.js';
 import { featureEventSchema } from '../../lambdas/core/feature-event.js';
 import type { FeatureRequest } from '../../lambdas/core/new-feature.js';
-import { taskSchema, taskStatusSchema, taskUsageSchema } from '../../lambdas/core/task.js';
+import { taskSchema } from '../../lambdas/core/task.js';
+import { metricsResponseSchema } from '../../lambdas/core/factory-metrics.js';
 
 const count = z.number().int().nonnegative();
 
@@ -37,44 +38,7 @@ export const eventPageSchema = z.object({
 });
 export type EventPage = z.infer<typeof eventPageSchema>;
 
-const seconds = z.number().nonnegative();
-
-/** GET /metrics, as lambdas/use-cases/metrics.ts answers it. */
-export const metricsResponseSchema = z.object({
-  generatedAt: z.iso.datetime(),
-  totals: z.object({
-    features: count,
-    byStatus: z.record(featureStatusSchema, count),
-    leadTime: z.object({ delivered: count, medianSeconds: seconds.nullable(), p90Seconds: seconds.nullable() }),
-    tasks: z.object({ total: count, succeeded: count, failed: count }),
-    tasksPerHour: z.number().nonnegative(),
-    agentSeconds: seconds,
-    queuedSeconds: seconds,
-    usage: taskUsageSchema,
-    conflictsResolved: count,
-    gates: z.object({ reported: count, passed: count, passRate: z.number().min(0).max(1).nullable() }),
-  }),
-  features: z.array(
-    z.object({
-      featureId: z.string(),
-      status: featureStatusSchema,
-      createdAt: z.iso.datetime(),
-      leadTimeSeconds: seconds,
-      tasks: z.object({ total: count, succeeded: count, failed: count }),
-      tasksPerHour: z.number().nonnegative(),
-      agentSeconds: seconds,
-      queuedSeconds: seconds,
-      maxParallelism: count,
-      usage: taskUsageSchema,
-      conflictsResolved: z.array(z.string()),
-      coverage: z.object({ after: z.number().optional() }),
-      gatePassed: z.boolean().optional(),
-      perTask: z.array(
-        z.object({ taskId: z.string(), status: taskStatusSchema, attempts: count, agentSeconds: seconds, queuedSeconds: seconds }),
-      ),
-    }),
-  ),
-});
+export { metricsResponseSchema };
 export type MetricsResponse = z.infer<typeof metricsResponseSchema>;
 
 /** RFC 9457 problem details, as lambdas/http/problem.ts writes them. */
