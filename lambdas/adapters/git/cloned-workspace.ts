@@ -95,16 +95,11 @@ async function remoteBranchHead(git: GitRunner, dir: string, remote: GitRemote, 
   return line?.[0];
 }
 
-interface ClonedWorkspaceState {
+/** The workspace's identity, as the port names it, and what the adapter works it with. */
+interface ClonedWorkspaceState extends Pick<Workspace, 'dir' | 'repo' | 'featureId' | 'taskId' | 'branch' | 'featureBranch' | 'baseCommit'> {
   readonly git: GitRunner;
   readonly remote: GitRemote;
-  readonly dir: string;
-  readonly repo: string;
-  readonly featureId: string;
-  readonly taskId: string;
-  readonly branch: string;
-  readonly featureBranch: string;
-  readonly baseCommit: string;
+  /** The remote task branch's commit when the workspace was made (the first push's lease). */
   readonly previous: string | undefined;
 }
 
