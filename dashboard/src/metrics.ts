@@ -1,6 +1,8 @@
 import type { FeatureEvent } from '../../lambdas/core/feature-event.js';
 import type { Feature, FeatureStatus } from '../../lambdas/core/feature.js';
 import type { Task } from '../../lambdas/core/task.js';
+// Nearest rank, as GET /metrics computes its lead-time percentiles; the groups passed in are never empty.
+import { percentile } from '../../lambdas/core/factory-metrics.js';
 import { featureMilestones, taskTimings } from './timeline.js';
 
 /**
@@ -50,12 +52,6 @@ export interface DeliveryMetrics {
 export function dayKey(ms: number): string {
   const date = new Date(ms);
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
-}
-
-/** The value below which `q` of the sorted values fall (nearest rank). */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 /** A feature ships when its pull request opens (or it merges without one being seen). */
@@ -110,12 +106,12 @@ export function computeMetrics(histories: readonly FeatureHistory[], options: { 
     .sort(([a], [b]) => groupOrder.indexOf(a) - groupOrder.indexOf(b))
     .map(([group, values]) => {
       const sorted = [...values].sort((a, b) => a - b);
-      return { group, count: sorted.length, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), max: sorted.at(-1)! };
+      return { group, count: sorted.length, median: percentile(sorted, 50)!, p90: percentile(sorted, 90)!, max: sorted.at(-1)! };
     });
   return {
     velocity: days,
     leadTimes,
-    ...(sortedLead.length > 0 ? { leadTime: { median: quantile(sortedLead, 0.5), p90: quantile(sortedLead, 0.9) } } : {}),
+    ...(sortedLead.length > 0 ? { leadTime: { median: percentile(sortedLead, 50)!, p90: percentile(sortedLead, 90)! } } : {}),
     taskDurations,
     outcomes,
     tasksEnded,
