@@ -1,4 +1,4 @@
-import type { AgentType, Task, TaskStatus } from './task.js';
+import type { AgentType, TaskState, TaskStatus } from './task.js';
 import { topologicalOrder } from './task-graph.js';
 
 /**
@@ -28,7 +28,7 @@ const IN_FLIGHT: readonly TaskStatus[] = ['queued', 'running'];
 const DEAD_ENDS: readonly TaskStatus[] = ['failed', 'skipped', 'cancelled'];
 
 /** Longest remaining path of every task, in seconds. `tasks` must be in topological order. */
-export function longestRemainingPaths(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 'estimatedSeconds'>[]): Map<string, number> {
+export function longestRemainingPaths(tasks: readonly Pick<TaskState, 'id' | 'dependsOn' | 'estimatedSeconds'>[]): Map<string, number> {
   const dependents = new Map<string, string[]>();
   for (const task of tasks) for (const dep of task.dependsOn) dependents.set(dep, [...(dependents.get(dep) ?? []), task.id]);
   const paths = new Map<string, number>();
@@ -41,7 +41,7 @@ export function longestRemainingPaths(tasks: readonly Pick<Task, 'id' | 'depends
 }
 
 /** Depth of each task in the DAG: 0 without dependencies, else one more than its deepest dependency. */
-export function levels(tasks: readonly Pick<Task, 'id' | 'dependsOn'>[]): Map<string, number> {
+export function levels(tasks: readonly Pick<TaskState, 'id' | 'dependsOn'>[]): Map<string, number> {
   const result = new Map<string, number>();
   for (const task of tasks) result.set(task.id, task.dependsOn.length === 0 ? 0 : 1 + Math.max(...task.dependsOn.map((d) => result.get(d) ?? 0)));
   return result;
@@ -55,13 +55,13 @@ export function levels(tasks: readonly Pick<Task, 'id' | 'dependsOn'>[]): Map<st
  * Capacity counts the feature's own queued and running tasks per agent type.
  */
 export function decideReleases(
-  tasks: readonly Task[],
+  tasks: readonly TaskState[],
   options: { policy: SchedulingPolicy; capacity: AgentCapacity },
 ): ReleaseDecision {
   const byId = new Map(tasks.map((task) => [task.id, task]));
 
   const skip: { taskId: string; reason: string }[] = [];
-  const ready: Task[] = [];
+  const ready: TaskState[] = [];
   for (const task of tasks) {
     if (task.status !== 'waiting' || task.waitToken === undefined) continue;
     const deps = task.dependsOn.map((id) => byId.get(id));
@@ -95,19 +95,13 @@ function isEnded(status: TaskStatus): boolean {
 }
 
 /**
- * A topological order that, among tasks ready at the same point, puts the one
- * with the longest remaining path first. The workflow's Map walks tasks in this
- * order, so with a bounded number of iterations in flight the critical ones
- * start waiting (and get released) first.
- */
-/**
  * Roots the Plan step may release before any task has registered its callback:
  * tasks without dependencies that have not started, by the policy's order, up
  * to the free capacity of their agent type. Released at plan time, they go to
  * their agents the moment their Map iteration starts, instead of waiting for
  * every iteration's registration and a scheduler pass (the workflow's start-up).
  */
-export function rootsToRelease(tasks: readonly Task[], options: { policy: SchedulingPolicy; capacity: AgentCapacity }): string[] {
+export function rootsToRelease(tasks: readonly TaskState[], options: { policy: SchedulingPolicy; capacity: AgentCapacity }): string[] {
   let roots = tasks.filter((task) => task.status === 'pending' && task.dependsOn.length === 0);
   if (options.policy === 'priority') {
     const paths = longestRemainingPaths(tasks);
@@ -118,7 +112,7 @@ export function rootsToRelease(tasks: readonly Task[], options: { policy: Schedu
 }
 
 /** The candidates, in their order, that fit the capacity left by the tasks queued or running per agent type. */
-function admit(candidates: readonly Task[], tasks: readonly Task[], capacity: AgentCapacity): string[] {
+function admit(candidates: readonly TaskState[], tasks: readonly TaskState[], capacity: AgentCapacity): string[] {
   const inFlight = new Map<AgentType, number>();
   for (const task of tasks) if (IN_FLIGHT.includes(task.status)) inFlight.set(task.agentType, (inFlight.get(task.agentType) ?? 0) + 1);
   const run: string[] = [];
@@ -131,7 +125,13 @@ function admit(candidates: readonly Task[], tasks: readonly Task[], capacity: Ag
   return run;
 }
 
-export function priorityOrder(tasks: readonly Pick<Task, 'id' | 'dependsOn' | 'estimatedSeconds'>[]): string[] {
+/**
+ * A topological order that, among tasks ready at the same point, puts the one
+ * with the longest remaining path first. The workflow's Map walks tasks in this
+ * order, so with a bounded number of iterations in flight the critical ones
+ * start waiting (and get released) first.
+ */
+export function priorityOrder(tasks: readonly Pick<TaskState, 'id' | 'dependsOn' | 'estimatedSeconds'>[]): string[] {
   const paths = longestRemainingPaths(tasks);
   return topologicalOrder(tasks, (a, b) => paths.get(b)! - paths.get(a)!);
 }

@@ -148,3 +148,19 @@ export const taskSchema = z.object({
   version: z.number().int().nonnegative(),
 });
 export type Task = z.infer<typeof taskSchema>;
+
+/**
+ * A task as the scheduler sees it: its state and what ordering needs, none of its content.
+ * A store reads it with a projection, so a scheduler pass over hundreds of tasks stays cheap.
+ */
+export const taskStateSchema = taskSchema.pick({
+  id: true,
+  featureId: true,
+  agentType: true,
+  dependsOn: true,
+  estimatedSeconds: true,
+  status: true,
+  waitToken: true,
+  version: true,
+});
+export type TaskState = z.infer<typeof taskStateSchema>;

@@ -31,6 +31,27 @@ export interface TaskTransition {
   readonly attemptToken?: string;
 }
 
+/** A transition decided without reading the task: the caller knows the status it leaves. */
+export type InPlaceTaskTransition = TaskTransition & { readonly expectedFrom: TaskStatus };
+
+/**
+ * What an in-place transition writes: the task's state fields only, never its content. The store
+ * applies it in one write conditioned on `from` (and on the version and attempts when given).
+ */
+export interface TaskStateChange {
+  readonly from: TaskStatus;
+  readonly to: TaskStatus;
+  readonly expectedVersion?: number;
+  readonly expectedAttempts?: number;
+  /** Set when given; every transition clears the previous reason and tokens, as applyTaskTransition does. */
+  readonly statusReason?: string;
+  readonly waitToken?: string;
+  readonly attemptToken?: string;
+  readonly result?: TaskResult;
+  readonly countAttempt: boolean;
+  readonly updatedAt: string;
+}
+
 export interface TransitionContext {
   readonly now: string;
   readonly eventId: string;
@@ -88,34 +109,64 @@ export function applyTaskTransition(
   if (transition.expectedAttempts !== undefined && transition.expectedAttempts !== current.attempts) {
     throw new StaleStatusError('task', qualifiedId, `attempt ${transition.expectedAttempts}`, `attempt ${current.attempts}`);
   }
-  if (!canTransitionTask(current.status, transition.to)) {
-    throw new IllegalTransitionError('task', qualifiedId, current.status, transition.to);
-  }
+  const { change, event } = decideTaskStateChange({ featureId: current.featureId, taskId: current.id }, { ...transition, expectedFrom: current.status }, context);
+  return { next: applyTaskStateChange(current, change), event };
+}
+
+/** The task after an in-place change; the change must have been decided from the task's own status. */
+export function applyTaskStateChange(current: Task, change: TaskStateChange): Task {
   // The wait token is only meaningful while waiting; it never outlives that status.
   // So is the attempt's token digest: only a running task has an attempt.
   const { statusReason: _previousReason, waitToken: _previousToken, attemptToken: _previousAttempt, ...rest } = current;
-  const next: Task = {
+  return {
     ...rest,
-    status: transition.to,
+    status: change.to,
+    ...(change.waitToken === undefined ? {} : { waitToken: change.waitToken }),
+    ...(change.attemptToken === undefined ? {} : { attemptToken: change.attemptToken }),
+    ...(change.statusReason === undefined ? {} : { statusReason: change.statusReason }),
+    ...(change.result === undefined ? {} : { result: change.result }),
+    attempts: current.attempts + (change.countAttempt ? 1 : 0),
+    updatedAt: change.updatedAt,
+    version: current.version + 1,
+  };
+}
+
+/**
+ * Decides an in-place task transition: legal from `expectedFrom`, or a typed refusal. The
+ * change, applied to a task in that status, gives what applyTaskTransition would give.
+ */
+export function decideTaskStateChange(
+  task: { featureId: string; taskId: string },
+  transition: InPlaceTaskTransition,
+  context: TransitionContext,
+): { change: TaskStateChange; event: FeatureEvent } {
+  const from = transition.expectedFrom;
+  if (!canTransitionTask(from, transition.to)) {
+    throw new IllegalTransitionError('task', `${task.featureId}/${task.taskId}`, from, transition.to);
+  }
+  const change: TaskStateChange = {
+    from,
+    to: transition.to,
+    ...(transition.expectedVersion === undefined ? {} : { expectedVersion: transition.expectedVersion }),
+    ...(transition.expectedAttempts === undefined ? {} : { expectedAttempts: transition.expectedAttempts }),
+    ...(transition.reason === undefined ? {} : { statusReason: transition.reason }),
     ...(transition.waitToken === undefined ? {} : { waitToken: transition.waitToken }),
     ...(transition.attemptToken === undefined || transition.to !== 'running' ? {} : { attemptToken: transition.attemptToken }),
-    ...(transition.reason === undefined ? {} : { statusReason: transition.reason }),
     ...(transition.result === undefined ? {} : { result: transition.result }),
-    attempts: current.attempts + (transition.countAttempt ? 1 : 0),
+    countAttempt: transition.countAttempt === true,
     updatedAt: context.now,
-    version: current.version + 1,
   };
   const event: FeatureEvent = {
     type: 'task.status',
-    featureId: current.featureId,
+    featureId: task.featureId,
     id: context.eventId,
     at: context.now,
-    taskId: current.id,
-    from: current.status,
+    taskId: task.taskId,
+    from,
     to: transition.to,
     ...(transition.reason === undefined ? {} : { reason: transition.reason }),
   };
-  return { next, event };
+  return { change, event };
 }
 
 export function createdEvent(feature: Feature, context: TransitionContext): FeatureEvent {

@@ -1,9 +1,9 @@
 import type { Feature } from '../core/feature.js';
 import type { FeatureEvent } from '../core/feature-event.js';
-import type { Task } from '../core/task.js';
-import type { FeatureTransition, TaskTransition } from '../core/transitions.js';
+import type { Task, TaskState } from '../core/task.js';
+import type { FeatureTransition, InPlaceTaskTransition, TaskTransition } from '../core/transitions.js';
 
-export type { FeatureTransition, TaskTransition } from '../core/transitions.js';
+export type { FeatureTransition, InPlaceTaskTransition, TaskTransition } from '../core/transitions.js';
 
 export interface IdempotencyClaim {
   readonly key: string;
@@ -65,6 +65,18 @@ export interface FeatureStore {
   transitionTask(featureId: string, taskId: string, transition: TaskTransition, options?: { current?: Task }): Promise<Task>;
   /** The feature and its tasks (in topological order) in one read; undefined for an unknown feature. */
   getFeatureWithTasks(featureId: string): Promise<{ feature: Feature; tasks: Task[] } | undefined>;
+  /**
+   * What a scheduler pass decides on, in one read: the feature's status and every task's state
+   * (no content), in topological order; undefined for an unknown feature.
+   */
+  getSchedulingView(featureId: string): Promise<{ feature: Pick<Feature, 'id' | 'status'>; tasks: TaskState[] } | undefined>;
+  /**
+   * Moves a task on without reading it first: one atomic write of its state fields and the event,
+   * conditioned on the status the caller knows it in (`expectedFrom`) and, when given, its version
+   * and attempts. Refused with StaleStatusError when the task is no longer so, NotFoundError when
+   * it does not exist, IllegalTransitionError when the move is not legal from `expectedFrom`.
+   */
+  transitionTaskInPlace(featureId: string, taskId: string, transition: InPlaceTaskTransition): Promise<void>;
   /** Replaces the callback token of a task that is still waiting (a retried wait mints a new token). */
   replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task>;
   /**

@@ -3,7 +3,7 @@ import { isTerminalFeatureStatus, type Feature } from '../core/feature.js';
 import { buildNewFeature, type PlannedTask } from '../core/new-feature.js';
 import { planFeature } from '../core/planner.js';
 import { decideReleases, priorityOrder, rootsToRelease, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
-import { isTerminalTaskStatus, type Task } from '../core/task.js';
+import { isTerminalTaskStatus, type TaskState } from '../core/task.js';
 import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
 import type { FeatureStore } from '../ports/feature-store.js';
 import type { AppLogger } from '../ports/logger.js';
@@ -142,6 +142,16 @@ export async function awaitDependencies(
   input: z.infer<typeof awaitDependenciesInputSchema>,
 ): Promise<void> {
   const { featureId, taskId, taskToken } = input;
+  // A first wait finds its task pending: store the token without reading the task first (one write,
+  // not a read and a write, for each of a plan's tasks as the Map starts them all at once). Anything
+  // else (a retried wait, a resumed execution) is refused as stale and looked at below.
+  try {
+    await deps.store.transitionTaskInPlace(featureId, taskId, { to: 'waiting', expectedFrom: 'pending', waitToken: taskToken });
+    await releaseReadyTasks(deps, featureId);
+    return;
+  } catch (error) {
+    if (!(error instanceof StaleStatusError)) throw error;
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const task = await deps.store.getTask(featureId, taskId);
     if (!task) throw new NotFoundError('task', `${featureId}/${taskId}`);
@@ -219,9 +229,9 @@ export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: stri
 
 async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promise<void> {
   for (let pass = 0; pass < 100; pass++) {
-    const snapshot = await deps.store.getFeatureWithTasks(featureId);
-    if (!snapshot || snapshot.feature.status !== 'running') return;
-    const { tasks } = snapshot;
+    const view = await deps.store.getSchedulingView(featureId);
+    if (!view || view.feature.status !== 'running') return;
+    const { tasks } = view;
     const decision = decideReleases(tasks, deps.scheduling);
     const byId = new Map(tasks.map((task) => [task.id, task]));
     let lostRace = false;
@@ -247,12 +257,12 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promis
 /** Moves a task on from `from` (waiting, or pending for a root at plan time) if nobody changed it since it was read; false when someone did. */
 async function claim(
   deps: OrchestrationDeps,
-  task: Task,
+  task: TaskState,
   transition: { to: 'queued' | 'skipped'; reason?: string },
   from: 'waiting' | 'pending' = 'waiting',
 ): Promise<boolean> {
   try {
-    await deps.store.transitionTask(task.featureId, task.id, { ...transition, expectedFrom: from, expectedVersion: task.version }, { current: task });
+    await deps.store.transitionTaskInPlace(task.featureId, task.id, { ...transition, expectedFrom: from, expectedVersion: task.version });
     return true;
   } catch (error) {
     if (error instanceof StaleStatusError || error instanceof IllegalTransitionError) return false;

@@ -276,7 +276,111 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
       });
     });
 
+    describe('transitionTaskInPlace', () => {
+      it('moves a task from the status it is known in, keeps its content, and records the event', async () => {
+        const { feature, tasks } = await created();
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'waiting', expectedFrom: 'pending', waitToken: 'token-1' });
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'queued', expectedFrom: 'waiting', expectedVersion: 1, reason: 'released' });
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'running', expectedFrom: 'queued', countAttempt: true, attemptToken: 'digest-1' });
+        await store.transitionTaskInPlace(feature.id, 'endpoint', {
+          to: 'succeeded',
+          expectedFrom: 'running',
+          expectedAttempts: 1,
+          result: { summary: 'added GET /health' },
+        });
+
+        const stored = await store.getTask(feature.id, 'endpoint');
+        const { updatedAt: _updatedAt, ...content } = tasks[0]!;
+        expect(stored).toEqual({ ...content, status: 'succeeded', attempts: 1, version: 4, result: { summary: 'added GET /health' }, updatedAt: expect.any(String) });
+        const taskEvents = (await store.listEvents(feature.id)).filter((e) => e.type === 'task.status');
+        expect(taskEvents.map((e) => e.type === 'task.status' && `${e.from}->${e.to}${e.reason ? ` (${e.reason})` : ''}`)).toEqual([
+          'pending->waiting',
+          'waiting->queued (released)',
+          'queued->running',
+          'running->succeeded',
+        ]);
+      });
+
+      it('sets and clears the wait token, attempt token and reason as transitionTask does', async () => {
+        const { feature } = await created();
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'waiting', expectedFrom: 'pending', waitToken: 'token-1' });
+        const waiting = await store.getTask(feature.id, 'endpoint');
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'queued', expectedFrom: 'waiting', reason: 'released' });
+        const queued = await store.getTask(feature.id, 'endpoint');
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'running', expectedFrom: 'queued', attemptToken: 'digest-1' });
+        const running = await store.getTask(feature.id, 'endpoint');
+        await store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'queued', expectedFrom: 'running' });
+
+        expect(waiting).toMatchObject({ waitToken: 'token-1' });
+        expect(queued).toMatchObject({ statusReason: 'released' });
+        expect(queued?.waitToken).toBeUndefined();
+        expect(running).toMatchObject({ attemptToken: 'digest-1' });
+        expect(running?.statusReason).toBeUndefined();
+        expect((await store.getTask(feature.id, 'endpoint'))?.attemptToken).toBeUndefined();
+      });
+
+      it('refuses a stale status, version or attempt and leaves the task and the log unchanged', async () => {
+        const { feature } = await created();
+        const queued = await store.transitionTask(feature.id, 'endpoint', { to: 'queued' });
+        const eventsBefore = await store.listEvents(feature.id);
+
+        await expect(store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'waiting', expectedFrom: 'pending' })).rejects.toBeInstanceOf(StaleStatusError);
+        await expect(store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'waiting', expectedFrom: 'pending' })).rejects.toThrow(/is queued/);
+        await expect(
+          store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'running', expectedFrom: 'queued', expectedVersion: 0 }),
+        ).rejects.toBeInstanceOf(StaleStatusError);
+        await expect(
+          store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'running', expectedFrom: 'queued', expectedAttempts: 3 }),
+        ).rejects.toBeInstanceOf(StaleStatusError);
+        expect(await store.getTask(feature.id, 'endpoint')).toEqual(queued);
+        expect(await store.listEvents(feature.id)).toEqual(eventsBefore);
+      });
+
+      it('refuses an illegal move and an unknown task', async () => {
+        const { feature } = await created();
+
+        await expect(store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'succeeded', expectedFrom: 'pending' })).rejects.toBeInstanceOf(
+          IllegalTransitionError,
+        );
+        await expect(store.transitionTaskInPlace(feature.id, 'nope', { to: 'queued', expectedFrom: 'pending' })).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('lets exactly one of two concurrent moves from the same status win', async () => {
+        const { feature } = await created();
+
+        const results = await Promise.allSettled([
+          store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'waiting', expectedFrom: 'pending', waitToken: 'a' }),
+          store.transitionTaskInPlace(feature.id, 'endpoint', { to: 'waiting', expectedFrom: 'pending', waitToken: 'b' }),
+        ]);
+
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await store.getTask(feature.id, 'endpoint')).toMatchObject({ status: 'waiting', version: 1 });
+      });
+    });
+
     describe('orchestration writes', () => {
+      it('reads the scheduling view: the feature status and each task state, in order, without content', async () => {
+        const { feature, tasks } = await created();
+        await store.transitionTask(feature.id, 'endpoint', { to: 'waiting', waitToken: 'token-1' });
+
+        const view = await store.getSchedulingView(feature.id);
+
+        expect(view?.feature).toEqual({ id: feature.id, status: feature.status });
+        expect(view?.tasks).toEqual(
+          tasks.map((task) => ({
+            id: task.id,
+            featureId: task.featureId,
+            agentType: task.agentType,
+            dependsOn: task.dependsOn,
+            estimatedSeconds: task.estimatedSeconds,
+            status: task.id === 'endpoint' ? 'waiting' : task.status,
+            version: task.id === 'endpoint' ? task.version + 1 : task.version,
+            ...(task.id === 'endpoint' ? { waitToken: 'token-1' } : {}),
+          })),
+        );
+        expect(await store.getSchedulingView('feat_01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeUndefined();
+      });
+
       it('keeps a wait token only while the task waits, and replaces it only then', async () => {
         const { feature } = await created();
         const waiting = await store.transitionTask(feature.id, 'endpoint', { to: 'waiting', waitToken: 'token-1' });

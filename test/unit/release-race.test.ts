@@ -115,9 +115,9 @@ describe('dependency release under races', () => {
     // The first pass reads its snapshot, then stalls until the dependency has finished.
     const store = new Proxy(memory, {
       get(target, prop: keyof FeatureStore) {
-        if (prop !== 'listTasks') return typeof target[prop] === 'function' ? (target[prop] as (...a: unknown[]) => unknown).bind(target) : target[prop];
+        if (prop !== 'getSchedulingView') return typeof target[prop] === 'function' ? (target[prop] as (...a: unknown[]) => unknown).bind(target) : target[prop];
         return async (featureId: string) => {
-          const snapshot = await target.listTasks(featureId);
+          const snapshot = await target.getSchedulingView(featureId);
           if (reads++ === 0) await gate;
           return snapshot;
         };
@@ -200,5 +200,62 @@ describe('the plan step', () => {
       ['long', 'queued'],
       ['child', 'pending'],
     ]);
+  });
+});
+
+describe('registering a callback', () => {
+  /** The store, counting the reads of single tasks made through it. */
+  function counting(memory: MemoryFeatureStore) {
+    const reads = { getTask: 0 };
+    const store = new Proxy(memory, {
+      get(target, prop: keyof FeatureStore) {
+        const value = target[prop];
+        if (typeof value !== 'function') return value;
+        if (prop === 'getTask') {
+          return async (...args: Parameters<FeatureStore['getTask']>) => {
+            reads.getTask++;
+            return target.getTask(...args);
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    }) as FeatureStore;
+    return { store, reads };
+  }
+
+  it('stores a first token without reading the task, and a retried wait replaces it after a read', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const { store, reads } = counting(memory);
+    const ledger = new TokenLedger();
+    const deps = orchestration(store, ledger, 1);
+    const feature = await runningFeature(store, memory, clock, [
+      { id: 'dep', title: 'dep' },
+      { id: 'child', title: 'child', dependsOn: ['dep'] },
+    ]);
+
+    await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'first' });
+    const readsForFirst = reads.getTask;
+    await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'retried' });
+
+    expect(readsForFirst).toBe(0);
+    expect(reads.getTask).toBe(1);
+    expect(await memory.getTask(feature.id, 'child')).toMatchObject({ status: 'waiting', waitToken: 'retried', version: 2 });
+    // Its dependency has not run: neither token was released.
+    expect(ledger.sent.size).toBe(0);
+  });
+
+  it('answers at once for a task released before the wait began (a resumed execution)', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const ledger = new TokenLedger();
+    const deps = orchestration(memory, ledger, 1);
+    const feature = await runningFeature(memory, memory, clock, [{ id: 'root', title: 'root' }]);
+    await memory.transitionTask(feature.id, 'root', { to: 'queued' });
+
+    await awaitDependencies(deps, { featureId: feature.id, taskId: 'root', taskToken: 'resumed' });
+
+    expect(ledger.sent.get('resumed')).toEqual([{ action: 'run', agentType: 'code' }]);
+    expect(await memory.getTask(feature.id, 'root')).toMatchObject({ status: 'queued', version: 1 });
   });
 });

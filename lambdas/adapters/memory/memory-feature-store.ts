@@ -1,6 +1,6 @@
 import { featureIdSchema, type Feature } from '../../core/feature.js';
 import type { FeatureEvent } from '../../core/feature-event.js';
-import type { Task } from '../../core/task.js';
+import { taskStateSchema, type Task, type TaskState } from '../../core/task.js';
 import {
   AlreadyExistsError,
   IdempotencyKeyReusedError,
@@ -14,6 +14,7 @@ import type {
   CreateFeatureResult,
   FeatureStore,
   FeatureTransition,
+  InPlaceTaskTransition,
   NoteInput,
   Page,
   TaskTransition,
@@ -127,6 +128,16 @@ export class MemoryFeatureStore implements FeatureStore {
     stored.tasks.set(taskId, next);
     stored.events.push(event);
     return structuredClone(next);
+  }
+
+  async getSchedulingView(featureId: string): Promise<{ feature: Pick<Feature, 'id' | 'status'>; tasks: TaskState[] } | undefined> {
+    const feature = this.features.get(featureId)?.feature;
+    return feature ? { feature: { id: feature.id, status: feature.status }, tasks: (await this.listTasks(featureId)).map((task) => taskStateSchema.parse(task)) } : undefined;
+  }
+
+  async transitionTaskInPlace(featureId: string, taskId: string, transition: InPlaceTaskTransition): Promise<void> {
+    // Reading and writing a map entry is already one step here: the checks are applyTaskTransition's.
+    await this.transitionTask(featureId, taskId, transition);
   }
 
   async replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task> {
