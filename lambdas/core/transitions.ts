@@ -114,7 +114,7 @@ export function applyTaskTransition(
 }
 
 /** The task after an in-place change; the change must have been decided from the task's own status. */
-export function applyTaskStateChange(current: Task, change: TaskStateChange): Task {
+function applyTaskStateChange(current: Task, change: TaskStateChange): Task {
   // The wait token is only meaningful while waiting; it never outlives that status.
   // So is the attempt's token digest: only a running task has an attempt.
   const { statusReason: _previousReason, waitToken: _previousToken, attemptToken: _previousAttempt, ...rest } = current;

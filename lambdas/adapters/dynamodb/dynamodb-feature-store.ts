@@ -455,15 +455,17 @@ export class DynamoDbFeatureStore implements FeatureStore {
     const set = ['#status = :to', '#updatedAt = :updatedAt', '#version = #version + :one'];
     const remove: string[] = [];
     const conditions = ['attribute_exists(PK)', '#status = :from'];
-    // Every transition drops the previous reason and tokens; the change sets them again when it has them.
+    // Every transition drops the previous reason and tokens (the change sets them again when it has
+    // them); a result is only ever set.
     for (const field of ['statusReason', 'waitToken', 'attemptToken', 'result'] as const) {
       const value = change[field];
+      if (value === undefined && field === 'result') continue;
       names[`#${field}`] = field;
-      if (value !== undefined) {
+      if (value === undefined) {
+        remove.push(`#${field}`);
+      } else {
         set.push(`#${field} = :${field}`);
         values[`:${field}`] = value;
-      } else if (field !== 'result') {
-        remove.push(`#${field}`);
       }
     }
     if (change.countAttempt) {
@@ -479,7 +481,6 @@ export class DynamoDbFeatureStore implements FeatureStore {
       conditions.push('#attempts = :expectedAttempts');
       values[':expectedAttempts'] = change.expectedAttempts;
     }
-    if (change.result === undefined) delete names['#result'];
     return {
       Update: {
         TableName: this.deps.tableName,
