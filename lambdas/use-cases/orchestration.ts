@@ -161,7 +161,11 @@ export async function awaitDependencies(
           await deps.store.transitionTask(featureId, taskId, { to: 'waiting', expectedFrom: 'pending', waitToken: taskToken }, { current: task });
           break;
         case 'waiting':
-          // A retried AwaitDependencies brings a new token; the old one is dead.
+          // A retried AwaitDependencies brings a new token and the old one is dead, but the two calls can
+          // land in either order: only a live token replaces the stored one (a late call of the abandoned
+          // attempt would otherwise park a dead token, and the task would wait for the state's timeout).
+          if (task.waitToken === taskToken) break;
+          if (!(await deps.workflow.sendTaskHeartbeat(taskToken))) return;
           await deps.store.replaceWaitToken(featureId, taskId, taskToken);
           break;
         case 'queued':

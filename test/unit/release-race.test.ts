@@ -20,8 +20,13 @@ function jittery(store: FeatureStore, random: () => number): FeatureStore {
   });
 }
 
-class TokenLedger implements Pick<Workflow, 'sendTaskSuccess'> {
+class TokenLedger implements Pick<Workflow, 'sendTaskSuccess' | 'sendTaskHeartbeat'> {
   readonly sent = new Map<string, unknown[]>();
+  /** Tokens whose wait has ended (an abandoned attempt's). */
+  readonly dead = new Set<string>();
+  async sendTaskHeartbeat(token: string) {
+    return !this.dead.has(token);
+  }
   async sendTaskSuccess(token: string, output: unknown) {
     const previous = this.sent.get(token) ?? [];
     this.sent.set(token, [...previous, output]);
@@ -243,6 +248,27 @@ describe('registering a callback', () => {
     expect(await memory.getTask(feature.id, 'child')).toMatchObject({ status: 'waiting', waitToken: 'retried', version: 2 });
     // Its dependency has not run: neither token was released.
     expect(ledger.sent.size).toBe(0);
+  });
+
+  it('keeps the live token when a late call of the abandoned attempt registers after the retry', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const ledger = new TokenLedger();
+    const deps = orchestration(memory, ledger, 1);
+    const feature = await runningFeature(memory, memory, clock, [
+      { id: 'dep', title: 'dep' },
+      { id: 'child', title: 'child', dependsOn: ['dep'] },
+    ]);
+
+    // The retry's call lands first; the first attempt's, whose token the workflow gave up on, lands last.
+    await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'retry' });
+    ledger.dead.add('abandoned');
+    await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'abandoned' });
+    for (const to of ['queued', 'running', 'succeeded'] as const) await memory.transitionTask(feature.id, 'dep', { to });
+    await releaseReadyTasks(deps, feature.id);
+
+    expect(ledger.sent.get('retry')).toEqual([{ action: 'run', agentType: 'code' }]);
+    expect(ledger.sent.has('abandoned')).toBe(false);
   });
 
   it('answers at once for a task released before the wait began (a resumed execution)', async () => {
