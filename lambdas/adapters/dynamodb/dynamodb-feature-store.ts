@@ -193,23 +193,7 @@ export class DynamoDbFeatureStore implements FeatureStore {
 
   /** One query: the feature item (SK `FEATURE`) and its tasks (`TASK#…`) sort next to each other; events sort before. */
   async getFeatureWithTasks(featureId: string): Promise<{ feature: Feature; tasks: Task[] } | undefined> {
-    const items = await this.queryFeatureAndTasks(featureId);
-    const featureItem = items.find((item) => item['SK'] === 'FEATURE');
-    if (!featureItem) return undefined;
-    const feature = featureSchema.parse(featureItem);
-    const byId = new Map(
-      items
-        .filter(isTaskItem)
-        .map((item) => taskSchema.parse(item))
-        .map((task) => [task.id, task]),
-    );
-    return {
-      feature,
-      tasks: feature.taskIds.flatMap((id) => {
-        const task = byId.get(id);
-        return task ? [task] : [];
-      }),
-    };
+    return inTaskOrder(await this.queryFeatureAndTasks(featureId), featureSchema, taskSchema);
   }
 
   /**
@@ -223,14 +207,8 @@ export class DynamoDbFeatureStore implements FeatureStore {
       ProjectionExpression: fields.map((_, index) => `#f${index}`).join(', '),
       ExpressionAttributeNames: Object.fromEntries(fields.map((field, index) => [`#f${index}`, field])),
     });
-    const featureItem = items.find((item) => item['SK'] === 'FEATURE');
-    if (!featureItem) return undefined;
-    const feature = schedulingFeatureSchema.parse(featureItem);
-    const byId = new Map(items.filter(isTaskItem).map((item) => [item['id'], item]));
-    return {
-      feature: { id: feature.id, status: feature.status },
-      tasks: feature.taskIds.flatMap((id) => (byId.has(id) ? [taskStateSchema.parse(byId.get(id))] : [])),
-    };
+    const found = inTaskOrder(items, schedulingFeatureSchema, taskStateSchema);
+    return found && { feature: { id: found.feature.id, status: found.feature.status }, tasks: found.tasks };
   }
 
   async transitionFeature(id: string, transition: FeatureTransition): Promise<Feature> {
@@ -580,15 +558,41 @@ export class DynamoDbFeatureStore implements FeatureStore {
 
 const isTaskItem = (item: Record<string, unknown>): boolean => typeof item['SK'] === 'string' && item['SK'].startsWith('TASK#');
 
+/**
+ * The feature item (SK `FEATURE`) and its task items, each parsed, the tasks in the feature's
+ * (topological) order; undefined without the feature item.
+ */
+function inTaskOrder<F extends { taskIds: readonly string[] }, T extends { id: string }>(
+  items: readonly Record<string, unknown>[],
+  featureParser: { parse(item: unknown): F },
+  taskParser: { parse(item: unknown): T },
+): { feature: F; tasks: T[] } | undefined {
+  const featureItem = items.find((item) => item['SK'] === 'FEATURE');
+  if (!featureItem) return undefined;
+  const feature = featureParser.parse(featureItem);
+  const byId = new Map(
+    items
+      .filter(isTaskItem)
+      .map((item) => taskParser.parse(item))
+      .map((task) => [task.id, task]),
+  );
+  return {
+    feature,
+    tasks: feature.taskIds.flatMap((id) => {
+      const task = byId.get(id);
+      return task ? [task] : [];
+    }),
+  };
+}
+
 /** The feature fields a scheduling view reads. */
 const schedulingFeatureSchema = featureSchema.pick({ id: true, status: true, taskIds: true });
 
 /** Whether item `index` of a cancelled transaction failed its condition, and the item as it was (absent when there was none). */
 function conditionRefusal(error: unknown, index: number): { item?: Record<string, unknown> } | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  const reason = error.CancellationReasons?.[index];
-  if (reason?.Code !== 'ConditionalCheckFailed') return undefined;
-  return reason.Item ? { item: unmarshall(reason.Item) } : {};
+  if (!conditionFailures(error)?.includes(index)) return undefined;
+  const item = (error as TransactionCanceledException).CancellationReasons?.[index]?.Item;
+  return item ? { item: unmarshall(item) } : {};
 }
 
 /** Indexes of the transaction items whose condition failed, or undefined if the error is something else. */
