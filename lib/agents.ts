@@ -4,7 +4,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { eventSourceConcurrency } from '../lambdas/core/scheduling.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
 import { repoRoot } from './bundling.js';
 import { pascalCase } from './construct-ids.js';
@@ -103,10 +102,8 @@ export class Agents extends Construct {
           new SqsEventSource(queue, {
             batchSize: 1,
             reportBatchItemFailures: true,
-            // The scheduler admits at most concurrency[type] tasks at once; one invocation more lets a
-            // handed-over task start while its predecessor's worker ends (eventSourceConcurrency).
-            // The event source cannot go below 2.
-            maxConcurrency: Math.max(MIN_EVENT_SOURCE_CONCURRENCY, eventSourceConcurrency(props.concurrency[agentType])),
+            // The scheduler admits at most concurrency[type] tasks at once; the event source cannot go below 2.
+            maxConcurrency: Math.max(MIN_EVENT_SOURCE_CONCURRENCY, props.concurrency[agentType]),
           }),
         );
         return [agentType, worker];

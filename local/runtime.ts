@@ -29,7 +29,7 @@ import { DynamoDbBudgetLedger } from '../lambdas/adapters/dynamodb/dynamodb-budg
 import { DEMO_REPO, DEMO_SESSIONS_DIR } from './demo/demo.js';
 import { isTerminalFeatureStatus } from '../lambdas/core/feature.js';
 import { agentTypes, type AgentType } from '../lambdas/core/task.js';
-import { defaultAgentCapacity, eventSourceConcurrency, type AgentCapacity, type SchedulingPolicy } from '../lambdas/core/scheduling.js';
+import { defaultAgentCapacity, type AgentCapacity, type SchedulingPolicy } from '../lambdas/core/scheduling.js';
 import { recordFailure, type OrchestrationDeps } from '../lambdas/use-cases/orchestration.js';
 import type { FeatureStore } from '../lambdas/ports/feature-store.js';
 import { createApiGatewayServer } from './api-gateway-server.js';
@@ -233,7 +233,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         queueArn: queues.queues[type].arn,
         handler: worker,
         batchSize: 1,
-        maxConcurrency: eventSourceConcurrency(capacity[type]),
+        maxConcurrency: capacity[type],
         logger,
       });
       source.start();

@@ -17,16 +17,6 @@ export type AgentCapacity = Readonly<Record<AgentType, number>>;
 /** Agents per type when the deployment names none: the same numbers locally, on AWS, and in the CDK stack. */
 export const defaultAgentCapacity: AgentCapacity = { code: 4, test: 2, review: 2, conflict: 1 };
 
-/**
- * Invocations an agent type's event source may run at once: one more than its agents. A worker whose
- * task succeeded hands its agent to the next task (decideHandOver) and then still runs a scheduler
- * pass; the next task's message must not wait for that worker's invocation to end. The scheduler's
- * admission (queued and running tasks per feature, up to the capacity) is what bounds the agents.
- */
-export function eventSourceConcurrency(agents: number): number {
-  return agents + 1;
-}
-
 export interface ReleaseDecision {
   /** Waiting tasks to release to their agent queue, in priority order. */
   readonly run: readonly string[];
@@ -98,25 +88,6 @@ export function decideReleases(
 
   const run = admit(candidates, tasks, options.capacity);
   return { run, skip };
-}
-
-/**
- * The waiting task that should take the agent slot `finishedId` frees when it succeeds, decided on
- * a view read before that success (while its agent worked): the first task decideReleases would
- * release once `finishedId` has succeeded, of its agent type. A slot handed from one task to the
- * next keeps the feature's tasks in flight at the same count however old the view is, so a stale
- * view can only make a worse choice, never overfill an agent type; undefined when there is none.
- */
-export function decideHandOver(
-  tasks: readonly TaskState[],
-  finishedId: string,
-  options: { policy: SchedulingPolicy; capacity: AgentCapacity },
-): string | undefined {
-  const finished = tasks.find((task) => task.id === finishedId);
-  if (!finished || !IN_FLIGHT.includes(finished.status)) return undefined;
-  const afterSuccess = tasks.map((task) => (task === finished ? { ...task, status: 'succeeded' as const } : task));
-  const byId = new Map(tasks.map((task) => [task.id, task]));
-  return decideReleases(afterSuccess, options).run.find((id) => byId.get(id)!.agentType === finished.agentType);
 }
 
 function isEnded(status: TaskStatus): boolean {

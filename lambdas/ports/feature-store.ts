@@ -77,19 +77,6 @@ export interface FeatureStore {
    * it does not exist, IllegalTransitionError when the move is not legal from `expectedFrom`.
    */
   transitionTaskInPlace(featureId: string, taskId: string, transition: InPlaceTaskTransition): Promise<void>;
-  /**
-   * transitionTask, and in the same atomic write an in-place transition of another task of the
-   * feature: a finishing task handing its agent slot to the next. When the other task's move is
-   * refused (it changed since the caller read it), the first transition is written alone, as
-   * transitionTask writes it; `handedOver` says which happened.
-   */
-  transitionTaskAndHandOver(
-    featureId: string,
-    taskId: string,
-    transition: TaskTransition,
-    handOver: { readonly taskId: string; readonly transition: InPlaceTaskTransition },
-    options?: { current?: Task },
-  ): Promise<{ task: Task; handedOver: boolean }>;
   /** Replaces the callback token of a task that is still waiting (a retried wait mints a new token). */
   replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task>;
   /**

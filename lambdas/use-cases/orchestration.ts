@@ -2,17 +2,16 @@ import { z } from 'zod';
 import { isTerminalFeatureStatus, type Feature } from '../core/feature.js';
 import { buildNewFeature, type PlannedTask } from '../core/new-feature.js';
 import { planFeature } from '../core/planner.js';
-import { decideHandOver, decideReleases, priorityOrder, rootsToRelease, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
+import { decideReleases, priorityOrder, rootsToRelease, type AgentCapacity, type SchedulingPolicy } from '../core/scheduling.js';
 import { isTerminalTaskStatus, type TaskState } from '../core/task.js';
 import { IllegalTransitionError, NotFoundError, StaleStatusError } from '../core/errors.js';
-import type { FeatureStore, InPlaceTaskTransition } from '../ports/feature-store.js';
+import type { FeatureStore } from '../ports/feature-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import { featureIdFromExecutionName, type Workflow } from '../ports/workflow.js';
 import { metricNames, noMetrics, type AppMetrics } from '../ports/metrics.js';
 import { changesCode, gateVerdict, renderPullRequestBody, totalUsage } from '../core/feature-review.js';
 import type { GitHost } from '../ports/git-host.js';
 import { featureBranchName } from '../ports/workspace.js';
-import { knownTaskStatesOf } from './known-task-states.js';
 import { notifySafely, type FeatureNotifier } from '../ports/feature-notifier.js';
 
 export interface OrchestrationDeps {
@@ -235,13 +234,8 @@ export async function releaseReadyTasks(deps: OrchestrationDeps, featureId: stri
 async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promise<void> {
   for (let pass = 0; pass < 100; pass++) {
     const view = await deps.store.getSchedulingView(featureId);
-    const known = knownTaskStatesOf(deps.store);
-    if (!view || view.feature.status !== 'running') {
-      known.forget(featureId);
-      return;
-    }
+    if (!view || view.feature.status !== 'running') return;
     const { tasks } = view;
-    known.noteRead(featureId, tasks);
     const decision = decideReleases(tasks, deps.scheduling);
     const byId = new Map(tasks.map((task) => [task.id, task]));
     let lostRace = false;
@@ -255,53 +249,13 @@ async function schedulerPass(deps: OrchestrationDeps, featureId: string): Promis
       decision.run.map(async (taskId) => {
         const task = byId.get(taskId)!;
         if (await claim(deps, task, { to: 'queued' })) {
-          known.noteReleased(featureId, task);
-          await sendRelease(deps, task);
+          await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'run', agentType: task.agentType } satisfies Release);
         } else lostRace = true;
       }),
     );
     // Skips can unblock more skips (a chain of dependents); a lost race means another pass decided too.
     if (decision.skip.length === 0 && !lostRace) return;
   }
-}
-
-/**
- * What a worker needs, while its agent works, to hand its agent slot on when the agent succeeds: the
- * feature's task states. A process that already follows the feature (its scheduler passes keep the
- * states fresh: locally, every process) reads nothing; a fresh one (a new Lambda container) reads them once.
- */
-export async function prepareHandOver(deps: Pick<OrchestrationDeps, 'store'>, featureId: string): Promise<void> {
-  const known = knownTaskStatesOf(deps.store);
-  if (known.of(featureId)) return;
-  const view = await deps.store.getSchedulingView(featureId);
-  if (view?.feature.status === 'running') known.noteRead(featureId, view.tasks);
-}
-
-/**
- * The release that hands a finishing task's agent slot on (decideHandOver over the task states this
- * process knows), to be written in the same write as its success (FeatureStore.transitionTaskAndHandOver).
- * The release is conditioned on the chosen task's version, so states too old only cost the hand-over,
- * never a double release. Undefined when nothing should take the slot.
- */
-export function handOverRelease(
-  deps: Pick<OrchestrationDeps, 'scheduling' | 'store'>,
-  featureId: string,
-  finishedId: string,
-): { task: TaskState; transition: InPlaceTaskTransition } | undefined {
-  const known = knownTaskStatesOf(deps.store);
-  const tasks = known.of(featureId);
-  if (!tasks) return undefined;
-  const nextId = decideHandOver(tasks, finishedId, deps.scheduling);
-  const task = tasks.find((candidate) => candidate.id === nextId);
-  if (!task) return undefined;
-  // Taken at once, so that another task of this process finishing meanwhile picks the next one.
-  known.noteReleased(featureId, task);
-  return { task, transition: { to: 'queued', expectedFrom: 'waiting', expectedVersion: task.version, reason: `takes over the agent of ${finishedId}` } };
-}
-
-/** Sends a released task on to its agent queue: its AwaitDependencies answers `run`. */
-export async function sendRelease(deps: Pick<OrchestrationDeps, 'workflow'>, task: TaskState): Promise<void> {
-  await deps.workflow.sendTaskSuccess(task.waitToken!, { action: 'run', agentType: task.agentType } satisfies Release);
 }
 
 /** Moves a task on from `from` (waiting, or pending for a root at plan time) if nobody changed it since it was read; false when someone did. */

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Task, TaskState } from '../core/task.js';
-import type { InPlaceTaskTransition, TaskTransition } from '../ports/feature-store.js';
+import type { Task } from '../core/task.js';
 import { IllegalTransitionError, StaleStatusError } from '../core/errors.js';
 import { AgentError, type AgentSelector } from '../ports/agent.js';
-import { handOverRelease, prepareHandOver, releaseReadyTasks, sendRelease, type OrchestrationDeps } from './orchestration.js';
+import { releaseReadyTasks, type OrchestrationDeps } from './orchestration.js';
 import { metricNames, noMetrics } from '../ports/metrics.js';
 
 /** The body Dispatch sends to an agent queue. */
@@ -97,9 +96,6 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   }
 
   const attempt = running.attempts;
-  // While the agent works, off the path from its end to the next task's start: what it takes to hand
-  // this task's agent slot on when it succeeds. Best effort; without it the scheduler pass decides.
-  const handOverReady = prepareHandOver(deps, featureId).catch(() => undefined);
   const startedAt = Date.now();
   const metrics = deps.metrics ?? noMetrics;
   const recordDuration = () => metrics.add(metricNames.taskDuration, 'Milliseconds', Date.now() - startedAt, { AgentType: running.agentType });
@@ -117,18 +113,10 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
     }
   };
 
-  /**
-   * The task as written, or undefined when a newer attempt or a cancellation got there first; with a
-   * hand-over, whether it was written along (it is not when the next task changed meanwhile).
-   */
-  const settle = async (
-    transition: TaskTransition,
-    handOver?: { task: TaskState; transition: InPlaceTaskTransition },
-  ): Promise<{ task: Task; handedOver: boolean } | undefined> => {
-    const ownTransition = { ...transition, expectedAttempts: attempt };
+  /** The task as written, or undefined when a newer attempt or a cancellation got there first. */
+  const settle = async (transition: Parameters<WorkerDeps['store']['transitionTask']>[2]): Promise<Task | undefined> => {
     try {
-      if (!handOver) return { task: await deps.store.transitionTask(featureId, taskId, ownTransition, { current: running }), handedOver: false };
-      return await deps.store.transitionTaskAndHandOver(featureId, taskId, ownTransition, { taskId: handOver.task.id, transition: handOver.transition }, { current: running });
+      return await deps.store.transitionTask(featureId, taskId, { ...transition, expectedAttempts: attempt }, { current: running });
     } catch (error) {
       if (isRace(error)) return undefined;
       throw error;
@@ -138,17 +126,12 @@ export async function runTask(deps: WorkerDeps, message: TaskMessage): Promise<R
   try {
     const agent = deps.selectAgent(running);
     const outcome = await agent.run(running, { feature, signal: controller.signal, heartbeat });
-    // The success goes in one write with the release of the task that takes this agent slot over, when
-    // the task states this process knows name one. The scheduler pass then reads the feature's tasks
-    // after this write, so it (or any pass that reads later) sees it: of two dependencies that finish at
-    // once, the later write's pass releases what the hand-over did not.
-    await handOverReady;
-    const handOver = handOverRelease(deps, featureId, taskId);
-    const settled = await settle({ to: 'succeeded', result: outcome }, handOver);
+    // The scheduler pass reads the feature's tasks after this success is written, so it (or any pass
+    // that reads later) sees it: of two dependencies that finish at once, the later write's pass releases.
+    const settled = await settle({ to: 'succeeded', result: outcome });
     if (!settled) return 'ignored';
-    // The next task, the workflow hearing of this one, and the pass: all at once, the next task first.
+    // The dependents' release does not wait on the workflow hearing of this task: both at once.
     await Promise.all([
-      settled.handedOver && handOver ? sendRelease(deps, handOver.task) : undefined,
       deps.workflow.sendTaskSuccess(taskToken, { summary: outcome.summary }),
       releaseReadyTasks(deps, featureId),
     ]);

@@ -358,68 +358,6 @@ export function describeFeatureStoreContract(name: string, make: () => Promise<S
       });
     });
 
-    describe('transitionTaskAndHandOver', () => {
-      /** endpoint running (its agent about to succeed), docs waiting on it with its token. */
-      async function handOverScene() {
-        const { feature } = await created();
-        await store.transitionTaskInPlace(feature.id, 'docs', { to: 'waiting', expectedFrom: 'pending', waitToken: 'docs-token' });
-        await store.transitionTask(feature.id, 'endpoint', { to: 'queued' });
-        const running = await store.transitionTask(feature.id, 'endpoint', { to: 'running', countAttempt: true });
-        const docs = (await store.getTask(feature.id, 'docs'))!;
-        return { feature, running, docs };
-      }
-      const release = (version: number) => ({ taskId: 'docs', transition: { to: 'queued', expectedFrom: 'waiting', expectedVersion: version, reason: 'takes over the agent of endpoint' } as const });
-
-      it('writes the success and the next task’s release together, each with its event', async () => {
-        const { feature, running, docs } = await handOverScene();
-
-        const { task, handedOver } = await store.transitionTaskAndHandOver(
-          feature.id,
-          'endpoint',
-          { to: 'succeeded', expectedAttempts: 1, result: { summary: 'done' } },
-          release(docs.version),
-          { current: running },
-        );
-
-        expect(handedOver).toBe(true);
-        expect(task).toMatchObject({ status: 'succeeded', version: running.version + 1, result: { summary: 'done' } });
-        expect(await store.getTask(feature.id, 'endpoint')).toEqual(task);
-        const next = await store.getTask(feature.id, 'docs');
-        expect(next).toMatchObject({ status: 'queued', version: docs.version + 1, statusReason: 'takes over the agent of endpoint' });
-        expect(next?.waitToken).toBeUndefined();
-        const moves = (await store.listEvents(feature.id)).flatMap((e) => (e.type === 'task.status' ? [`${e.taskId} ${e.from}->${e.to}`] : []));
-        expect(moves.slice(-2)).toEqual(['endpoint running->succeeded', 'docs waiting->queued']);
-      });
-
-      it('writes the success alone when the next task moved on since it was read', async () => {
-        const { feature, running, docs } = await handOverScene();
-        await store.transitionTaskInPlace(feature.id, 'docs', { to: 'queued', expectedFrom: 'waiting', expectedVersion: docs.version });
-        const docsBefore = await store.getTask(feature.id, 'docs');
-
-        const { task, handedOver } = await store.transitionTaskAndHandOver(feature.id, 'endpoint', { to: 'succeeded', expectedAttempts: 1 }, release(docs.version), {
-          current: running,
-        });
-
-        expect(handedOver).toBe(false);
-        expect(task.status).toBe('succeeded');
-        expect(await store.getTask(feature.id, 'endpoint')).toMatchObject({ status: 'succeeded' });
-        expect(await store.getTask(feature.id, 'docs')).toEqual(docsBefore);
-      });
-
-      it('writes neither when its own transition is refused (a newer attempt got there first)', async () => {
-        const { feature, running, docs } = await handOverScene();
-        const eventsBefore = await store.listEvents(feature.id);
-
-        await expect(
-          store.transitionTaskAndHandOver(feature.id, 'endpoint', { to: 'succeeded', expectedAttempts: 2 }, release(docs.version), { current: running }),
-        ).rejects.toBeInstanceOf(StaleStatusError);
-
-        expect(await store.getTask(feature.id, 'endpoint')).toEqual(running);
-        expect(await store.getTask(feature.id, 'docs')).toEqual(docs);
-        expect(await store.listEvents(feature.id)).toEqual(eventsBefore);
-      });
-    });
-
     describe('orchestration writes', () => {
       it('reads the scheduling view: the feature status and each task state, in order, without content', async () => {
         const { feature, tasks } = await created();

@@ -4,7 +4,6 @@ import type { FeatureStore } from '../../lambdas/ports/feature-store.js';
 import type { Workflow } from '../../lambdas/ports/workflow.js';
 import { awaitDependencies, planStep, releaseReadyTasks, type OrchestrationDeps } from '../../lambdas/use-cases/orchestration.js';
 import { buildNewFeature, featureRequestSchema } from '../../lambdas/core/new-feature.js';
-import { runTask, type WorkerDeps } from '../../lambdas/use-cases/run-task.js';
 import { ids, ManualClock, silentLogger } from '../support/fixtures.js';
 
 /** Every store call yields to the event loop a random number of times, so concurrent use cases interleave. */
@@ -21,16 +20,12 @@ function jittery(store: FeatureStore, random: () => number): FeatureStore {
   });
 }
 
-class TokenLedger implements Pick<Workflow, 'sendTaskSuccess' | 'sendTaskHeartbeat' | 'sendTaskFailure'> {
+class TokenLedger implements Pick<Workflow, 'sendTaskSuccess' | 'sendTaskHeartbeat'> {
   readonly sent = new Map<string, unknown[]>();
   /** Tokens whose wait has ended (an abandoned attempt's). */
   readonly dead = new Set<string>();
   async sendTaskHeartbeat(token: string) {
     return !this.dead.has(token);
-  }
-  async sendTaskFailure(token: string, failure: { error: string; cause: string }) {
-    this.sent.set(token, [...(this.sent.get(token) ?? []), failure]);
-    return true;
   }
   async sendTaskSuccess(token: string, output: unknown) {
     const previous = this.sent.get(token) ?? [];
@@ -288,72 +283,5 @@ describe('registering a callback', () => {
 
     expect(ledger.sent.get('resumed')).toEqual([{ action: 'run', agentType: 'code' }]);
     expect(await memory.getTask(feature.id, 'root')).toMatchObject({ status: 'queued', version: 1 });
-  });
-});
-
-describe('handing an agent over', () => {
-  /** A worker for `dep` whose agent succeeds at once; the message is what Dispatch sends. */
-  function worker(deps: OrchestrationDeps): WorkerDeps {
-    return { ...deps, selectAgent: () => ({ run: async () => ({ summary: 'ok' }) }), attemptTimeoutMs: 10_000 };
-  }
-  const message = (featureId: string, taskId: string, taskToken: string) => ({ featureId, taskId, taskToken });
-
-  it('writes a success together with the release of the task it makes ready, and sends that task on', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryFeatureStore({ clock, ids });
-    const ledger = new TokenLedger();
-    const deps = orchestration(store, ledger, 1);
-    const feature = await runningFeature(store, store, clock, [
-      { id: 'dep', title: 'dep' },
-      { id: 'child', title: 'child', dependsOn: ['dep'] },
-    ]);
-    await store.transitionTask(feature.id, 'dep', { to: 'queued' });
-    await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'child-token' });
-
-    expect(await runTask(worker(deps), message(feature.id, 'dep', 'dep-token'))).toBe('succeeded');
-
-    expect(ledger.sent.get('child-token')).toEqual([{ action: 'run', agentType: 'code' }]);
-    expect(ledger.sent.get('dep-token')).toEqual([{ summary: 'ok' }]);
-    expect(await store.getTask(feature.id, 'child')).toMatchObject({ status: 'queued', statusReason: 'takes over the agent of dep' });
-    const moves = (await store.listEvents(feature.id)).flatMap((e) => (e.type === 'task.status' ? [`${e.taskId} ${e.from}->${e.to}`] : []));
-    // The child's release is the success's own write (the same transaction), not a later pass's.
-    expect(moves.slice(-2)).toEqual(['dep running->succeeded', 'child waiting->queued']);
-  });
-
-  it('never releases a task twice when hand-overs race registrations and passes', async () => {
-    let handOvers = 0;
-    for (let round = 0; round < 100; round++) {
-      const clock = new ManualClock();
-      const memory = new MemoryFeatureStore({ clock, ids });
-      const store = jittery(memory, seeded(round + 7));
-      const ledger = new TokenLedger();
-      const deps = orchestration(store, ledger, 2);
-      const feature = await runningFeature(store, memory, clock, [
-        { id: 'a', title: 'a' },
-        { id: 'b', title: 'b' },
-        { id: 'after-a', title: 'after-a', dependsOn: ['a'] },
-        { id: 'after-both', title: 'after-both', dependsOn: ['a', 'b'] },
-      ]);
-      for (const id of ['a', 'b']) await memory.transitionTask(feature.id, id, { to: 'queued' });
-      // A pass (as a registration's would) teaches this process the task states before the agents end.
-      await releaseReadyTasks(deps, feature.id);
-
-      await Promise.all([
-        runTask(worker(deps), message(feature.id, 'a', 'a-token')),
-        runTask(worker(deps), message(feature.id, 'b', 'b-token')),
-        awaitDependencies(deps, { featureId: feature.id, taskId: 'after-a', taskToken: 'after-a-token' }),
-        awaitDependencies(deps, { featureId: feature.id, taskId: 'after-both', taskToken: 'after-both-token' }),
-      ]);
-      // A pass whose trigger arrived while another ran may still be under way: let it end.
-      await releaseReadyTasks(deps, feature.id);
-
-      for (const id of ['after-a', 'after-both']) {
-        expect(ledger.sent.get(`${id}-token`), `round ${round}: ${id}`).toEqual([{ action: 'run', agentType: 'code' }]);
-        expect((await memory.getTask(feature.id, id))?.status, `round ${round}: ${id}`).toBe('queued');
-      }
-      handOvers += (await memory.listEvents(feature.id)).filter((e) => e.type === 'task.status' && e.reason?.startsWith('takes over the agent')).length;
-    }
-    // The interleavings exercised include hand-overs, not only passes.
-    expect(handOvers).toBeGreaterThan(20);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideHandOver, decideReleases, eventSourceConcurrency, rootsToRelease } from '../../lambdas/core/scheduling.js';
+import { decideReleases, rootsToRelease } from '../../lambdas/core/scheduling.js';
 import type { Task } from '../../lambdas/core/task.js';
 
 const task = (id: string, overrides: Partial<Task> = {}): Task => ({
@@ -60,54 +60,5 @@ describe('decideReleases', () => {
     const decision = decideReleases(tasks, { policy: 'priority', capacity });
     expect(decision.run).toEqual(['ready-2', 'ready-1']);
     expect(decision.skip).toEqual([{ taskId: 'blocked', reason: 'dependency broken failed' }]);
-  });
-});
-
-describe('decideHandOver (a finishing task’s agent, handed on)', () => {
-  const options = { policy: 'priority' as const, capacity };
-
-  it('picks the best task ready once the finisher has succeeded, of the finisher’s agent type', () => {
-    const tasks = [
-      task('finisher', { status: 'running' }),
-      task('busy', { status: 'running' }),
-      task('its-child', { status: 'waiting', waitToken: 't1', dependsOn: ['finisher'], estimatedSeconds: 2 }),
-      task('long-ready', { status: 'waiting', waitToken: 't2', estimatedSeconds: 1 }),
-      task('after-long', { status: 'pending', dependsOn: ['long-ready'], estimatedSeconds: 9 }),
-      task('tester', { status: 'waiting', waitToken: 't3', agentType: 'test', dependsOn: ['finisher'], estimatedSeconds: 50 }),
-    ];
-    // long-ready heads a 10 s path; the test task is longer still, but the finisher's agent writes code.
-    expect(decideHandOver(tasks, 'finisher', options)).toBe('long-ready');
-    expect(decideHandOver(tasks.filter((t) => t.id !== 'long-ready' && t.id !== 'after-long'), 'finisher', options)).toBe('its-child');
-  });
-
-  it('hands over nothing when no ready task waits, or when the finisher holds no agent', () => {
-    const waitingOnOther = [
-      task('finisher', { status: 'running' }),
-      task('other', { status: 'running' }),
-      task('child', { status: 'waiting', waitToken: 't', dependsOn: ['finisher', 'other'] }),
-      task('unregistered', { status: 'pending', dependsOn: ['finisher'] }),
-    ];
-    expect(decideHandOver(waitingOnOther, 'finisher', options)).toBeUndefined();
-    const notInFlight = [task('finisher', { status: 'waiting', waitToken: 'x' }), task('ready', { status: 'waiting', waitToken: 't' })];
-    expect(decideHandOver(notInFlight, 'finisher', options)).toBeUndefined();
-    expect(decideHandOver(notInFlight, 'unknown', options)).toBeUndefined();
-  });
-
-  it('keeps the agent type within capacity even when the view is old: only a free slot is handed on', () => {
-    // The view shows more code tasks in flight than there are agents (two handed over at once elsewhere).
-    const tasks = [
-      task('finisher', { status: 'running' }),
-      task('x', { status: 'running' }),
-      task('y', { status: 'queued' }),
-      task('ready', { status: 'waiting', waitToken: 't' }),
-    ];
-    expect(decideHandOver(tasks, 'finisher', options)).toBeUndefined();
-  });
-});
-
-describe('eventSourceConcurrency', () => {
-  it('is one invocation above the agents, so a handed-over task never waits for its predecessor’s worker', () => {
-    expect(eventSourceConcurrency(1)).toBe(2);
-    expect(eventSourceConcurrency(8)).toBe(9);
   });
 });

@@ -19,7 +19,6 @@ import {
   ConcurrentUpdateError,
   IdempotencyKeyReusedError,
   AlreadyExistsError,
-  IllegalTransitionError,
   InvalidCursorError,
   NotFoundError,
   StaleStatusError,
@@ -267,38 +266,6 @@ export class DynamoDbFeatureStore implements FeatureStore {
       const found = `${String(refused.item['status'])} at version ${String(refused.item['version'])}`;
       throw new StaleStatusError('task', qualifiedId, `${change.from}${change.expectedVersion === undefined ? '' : ` at version ${change.expectedVersion}`}`, found);
     }
-  }
-
-  async transitionTaskAndHandOver(
-    featureId: string,
-    taskId: string,
-    transition: TaskTransition,
-    handOver: { readonly taskId: string; readonly transition: InPlaceTaskTransition },
-    options: { current?: Task } = {},
-  ): Promise<{ task: Task; handedOver: boolean }> {
-    const current = options.current?.featureId === featureId && options.current.id === taskId ? options.current : undefined;
-    if (current) {
-      try {
-        const { next, event } = applyTaskTransition(current, transition, this.context());
-        const other = decideTaskStateChange({ featureId, taskId: handOver.taskId }, handOver.transition, this.context());
-        await this.deps.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              this.versionedPut({ ...next, ...keys.task(featureId, taskId) }, current.version),
-              this.eventPut(event),
-              this.taskStateUpdate(featureId, handOver.taskId, other.change),
-              this.eventPut(other.event),
-            ],
-          }),
-        );
-        return { task: next, handedOver: true };
-      } catch (error) {
-        // Whichever check refused it (a stale copy of this task, the other task moved on), the
-        // plain write below reads this task afresh and decides its transition alone.
-        if (!(conditionFailures(error) || error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
-      }
-    }
-    return { task: await this.transitionTask(featureId, taskId, transition, options), handedOver: false };
   }
 
   async replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task> {

@@ -4,10 +4,8 @@ import { taskStateSchema, type Task, type TaskState } from '../../core/task.js';
 import {
   AlreadyExistsError,
   IdempotencyKeyReusedError,
-  IllegalTransitionError,
   InvalidCursorError,
   NotFoundError,
-  StaleStatusError,
 } from '../../core/errors.js';
 import { applyFeatureTransition, applyPlan, applyTaskTransition, applyWaitTokenReplacement, createdEvent } from '../../core/transitions.js';
 import type { Clock, IdSource } from '../../ports/clock.js';
@@ -140,33 +138,6 @@ export class MemoryFeatureStore implements FeatureStore {
   async transitionTaskInPlace(featureId: string, taskId: string, transition: InPlaceTaskTransition): Promise<void> {
     // Reading and writing a map entry is already one step here: the checks are applyTaskTransition's.
     await this.transitionTask(featureId, taskId, transition);
-  }
-
-  async transitionTaskAndHandOver(
-    featureId: string,
-    taskId: string,
-    transition: TaskTransition,
-    handOver: { readonly taskId: string; readonly transition: InPlaceTaskTransition },
-  ): Promise<{ task: Task; handedOver: boolean }> {
-    const stored = this.features.get(featureId);
-    const current = stored?.tasks.get(taskId);
-    if (!stored || !current) throw new NotFoundError('task', `${featureId}/${taskId}`);
-    const mine = applyTaskTransition(current, transition, this.context());
-    // Both decided before either is written: all or nothing, as one transaction.
-    const other = stored.tasks.get(handOver.taskId);
-    let handed: ReturnType<typeof applyTaskTransition> | undefined;
-    try {
-      handed = other && applyTaskTransition(other, handOver.transition, this.context());
-    } catch (error) {
-      if (!(error instanceof StaleStatusError || error instanceof IllegalTransitionError)) throw error;
-    }
-    stored.tasks.set(taskId, mine.next);
-    stored.events.push(mine.event);
-    if (handed) {
-      stored.tasks.set(handOver.taskId, handed.next);
-      stored.events.push(handed.event);
-    }
-    return { task: structuredClone(mine.next), handedOver: handed !== undefined };
   }
 
   async replaceWaitToken(featureId: string, taskId: string, token: string): Promise<Task> {

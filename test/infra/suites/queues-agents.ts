@@ -76,9 +76,8 @@ export function describeQueuesAndAgents(shared: () => Synthesized): void {
       }
     });
 
-    it('consumes each queue with its own worker: batch size 1, partial batch failures, maximum concurrency one above the configured agents', () => {
-      // Agents { code: 6, test: 2, review: 2, conflict: 1 }, plus the invocation a hand-over needs.
-      const expectedConcurrency = { code: 7, test: 3, review: 3, conflict: 2 };
+    it('consumes each queue with its own worker: batch size 1, partial batch failures, maximum concurrency from the configuration', () => {
+      const expectedConcurrency = { code: 6, test: 2, review: 2, conflict: 2 };
       dev.template.resourceCountIs('AWS::Lambda::EventSourceMapping', agentTypes.length);
       for (const agentType of agentTypes) {
         dev.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
