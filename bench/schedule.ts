@@ -384,7 +384,6 @@ function positiveInteger(text: string, what: string): number {
   return value;
 }
 
-/** Tasks in the unmeasured warm-up run. */
 /**
  * Tasks of the unmeasured warm-up run. 40 was not enough: on a freshly booted machine the first size
  * measured after it came out 0.04 worse than the same DAG run again (n=200: 1.143–1.155, then 1.10–1.11),
