@@ -14,6 +14,7 @@ import { createDocumentClient, ensureTable } from '../lambdas/adapters/dynamodb/
 import { DynamoDbFeatureStore } from '../lambdas/adapters/dynamodb/dynamodb-feature-store.js';
 import { keys } from '../lambdas/adapters/dynamodb/table-design.js';
 import { createUlidIdSource } from '../lambdas/adapters/ulid-id-source.js';
+import { percentile } from '../lambdas/core/factory-metrics.js';
 import { buildNewFeature, featureRequestSchema } from '../lambdas/core/new-feature.js';
 import { systemClock } from '../lambdas/ports/clock.js';
 
@@ -60,7 +61,7 @@ try {
     ExpressionAttributeNames: { '#version': 'version' },
     ExpressionAttributeValues: { ':one': 1 },
   });
-  const eventPut = (i: number) => ({ TableName: TABLE, Item: { ...keys.event(feature.id, `${ids.ulid()}`), type: 'note', message: `bench ${i}` } });
+  const eventPut = (i: number) => ({ TableName: TABLE, Item: { ...keys.event(feature.id, ids.ulid()), type: 'note', message: `bench ${i}` } });
 
   const kinds: [string, (i: number) => Promise<unknown>][] = [
     ['GetItem, one task', (i) => client.send(new GetCommand({ TableName: TABLE, Key: taskKey(i), ConsistentRead: true }))],
@@ -71,8 +72,6 @@ try {
     [`getSchedulingView, ${TASKS} tasks (a scheduler pass’s read)`, () => store.getSchedulingView(feature.id)],
   ];
 
-  const p50 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-  const p90 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length * 0.9)]!;
   console.log(`DynamoDB Local, ${callsPerKind} calls of each kind (ms; the first round of every kind warms the JVM and is not shown)\n`);
   console.log(`${'call'.padEnd(60)}  back to back p50/p90   after 10 ms p50/p90`);
   for (const [name, call] of kinds) {
@@ -88,7 +87,8 @@ try {
           samples.push(performance.now() - started);
         }
       }
-      row.push(`${p50(samples).toFixed(1).padStart(9)} / ${p90(samples).toFixed(1).padEnd(6)}`);
+      const sorted = samples.sort((a, b) => a - b);
+      row.push(`${percentile(sorted, 50)!.toFixed(1).padStart(9)} / ${percentile(sorted, 90)!.toFixed(1).padEnd(6)}`);
     }
     console.log(`${name.padEnd(60)}  ${row.join('   ')}`);
   }
