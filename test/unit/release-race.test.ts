@@ -42,7 +42,7 @@ function seeded(seed: number) {
 }
 
 /** A running feature with the given plan, on a memory store, as the scheduler finds it mid-execution. */
-async function runningFeature(store: FeatureStore, memory: MemoryFeatureStore, clock: ManualClock, tasks: unknown[]) {
+async function runningFeature(memory: MemoryFeatureStore, clock: ManualClock, tasks: unknown[]) {
   const request = featureRequestSchema.parse({ title: 't', description: 'd', tasks });
   const built = buildNewFeature(request, { id: `feat_${ids.ulid()}`, now: clock.now().toISOString(), defaults: { repo: 'r', baseBranch: 'main' } });
   await memory.createFeature(built);
@@ -59,6 +59,21 @@ function orchestration(store: FeatureStore, ledger: TokenLedger, agents: number)
   };
 }
 
+/** A running feature with the given plan on a memory store, seen by the scheduler through `wrap` when given (a counting proxy). */
+async function scene(tasks: unknown[], options: { agents?: number; wrap?: (memory: MemoryFeatureStore) => FeatureStore } = {}) {
+  const clock = new ManualClock();
+  const memory = new MemoryFeatureStore({ clock, ids });
+  const ledger = new TokenLedger();
+  const deps = orchestration(options.wrap?.(memory) ?? memory, ledger, options.agents ?? 1);
+  const feature = await runningFeature(memory, clock, tasks);
+  return { memory, ledger, deps, feature };
+}
+
+const depAndChild = [
+  { id: 'dep', title: 'dep' },
+  { id: 'child', title: 'child', dependsOn: ['dep'] },
+];
+
 describe('dependency release under races', () => {
   it('never misses a dependency finishing while its dependent registers, and releases each token once', async () => {
     for (let round = 0; round < 200; round++) {
@@ -67,7 +82,7 @@ describe('dependency release under races', () => {
       const store = jittery(memory, seeded(round + 1));
       const ledger = new TokenLedger();
       const deps = orchestration(store, ledger, 4);
-      const feature = await runningFeature(store, memory, clock, [
+      const feature = await runningFeature(memory, clock, [
         { id: 'dep', title: 'dep' },
         { id: 'other', title: 'other' },
         { id: 'child', title: 'child', dependsOn: ['dep', 'other'] },
@@ -94,14 +109,7 @@ describe('dependency release under races', () => {
   });
 
   it('skips a dependent whose dependency failed, once, even when registered late', async () => {
-    const clock = new ManualClock();
-    const store = new MemoryFeatureStore({ clock, ids });
-    const ledger = new TokenLedger();
-    const deps = orchestration(store, ledger, 1);
-    const feature = await runningFeature(store, store, clock, [
-      { id: 'dep', title: 'dep' },
-      { id: 'child', title: 'child', dependsOn: ['dep'] },
-    ]);
+    const { memory: store, ledger, deps, feature } = await scene(depAndChild);
     await store.transitionTask(feature.id, 'dep', { to: 'failed', reason: 'boom' });
 
     await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'late' });
@@ -130,7 +138,7 @@ describe('dependency release under races', () => {
     }) as FeatureStore;
     const ledger = new TokenLedger();
     const deps = orchestration(store, ledger, 2);
-    const feature = await runningFeature(store, memory, clock, [
+    const feature = await runningFeature(memory, clock, [
       { id: 'dep', title: 'dep' },
       { id: 'child', title: 'child', dependsOn: ['dep'] },
     ]);
@@ -157,7 +165,7 @@ describe('dependencies that succeed at once', () => {
       const ledger = new TokenLedger();
       // Each worker's own deps: passes are not coalesced across them, as in two Lambda containers.
       const [first, second] = [orchestration(store, ledger, 2), orchestration(store, ledger, 2)];
-      const feature = await runningFeature(store, memory, clock, [
+      const feature = await runningFeature(memory, clock, [
         { id: 'a', title: 'a' },
         { id: 'c', title: 'c' },
         { id: 'b', title: 'b', dependsOn: ['a', 'c'] },
@@ -183,7 +191,7 @@ describe('the plan step', () => {
   it('releases the first roots up to capacity and says so in their Map items; a second call releases nothing again', async () => {
     const clock = new ManualClock();
     const memory = new MemoryFeatureStore({ clock, ids });
-    const feature = await runningFeature(memory, memory, clock, [
+    const feature = await runningFeature(memory, clock, [
       { id: 'short', title: 'short', estimatedSeconds: 10 },
       { id: 'long', title: 'long', estimatedSeconds: 100 },
       { id: 'child', title: 'child', dependsOn: ['short', 'long'] },
@@ -209,10 +217,9 @@ describe('the plan step', () => {
 });
 
 describe('registering a callback', () => {
-  /** The store, counting the reads of single tasks made through it. */
-  function counting(memory: MemoryFeatureStore) {
-    const reads = { getTask: 0 };
-    const store = new Proxy(memory, {
+  /** The store, counting in `reads` the reads of single tasks made through it. */
+  function counting(memory: MemoryFeatureStore, reads: { getTask: number }): FeatureStore {
+    return new Proxy(memory, {
       get(target, prop: keyof FeatureStore) {
         const value = target[prop];
         if (typeof value !== 'function') return value;
@@ -225,19 +232,11 @@ describe('registering a callback', () => {
         return (value as (...a: unknown[]) => unknown).bind(target);
       },
     }) as FeatureStore;
-    return { store, reads };
   }
 
   it('stores a first token without reading the task, and a retried wait replaces it after a read', async () => {
-    const clock = new ManualClock();
-    const memory = new MemoryFeatureStore({ clock, ids });
-    const { store, reads } = counting(memory);
-    const ledger = new TokenLedger();
-    const deps = orchestration(store, ledger, 1);
-    const feature = await runningFeature(store, memory, clock, [
-      { id: 'dep', title: 'dep' },
-      { id: 'child', title: 'child', dependsOn: ['dep'] },
-    ]);
+    const reads = { getTask: 0 };
+    const { memory, ledger, deps, feature } = await scene(depAndChild, { wrap: (memory) => counting(memory, reads) });
 
     await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'first' });
     const readsForFirst = reads.getTask;
@@ -251,14 +250,7 @@ describe('registering a callback', () => {
   });
 
   it('keeps the live token when a late call of the abandoned attempt registers after the retry', async () => {
-    const clock = new ManualClock();
-    const memory = new MemoryFeatureStore({ clock, ids });
-    const ledger = new TokenLedger();
-    const deps = orchestration(memory, ledger, 1);
-    const feature = await runningFeature(memory, memory, clock, [
-      { id: 'dep', title: 'dep' },
-      { id: 'child', title: 'child', dependsOn: ['dep'] },
-    ]);
+    const { memory, ledger, deps, feature } = await scene(depAndChild);
 
     // The retry's call lands first; the first attempt's, whose token the workflow gave up on, lands last.
     await awaitDependencies(deps, { featureId: feature.id, taskId: 'child', taskToken: 'retry' });
@@ -272,11 +264,7 @@ describe('registering a callback', () => {
   });
 
   it('answers at once for a task released before the wait began (a resumed execution)', async () => {
-    const clock = new ManualClock();
-    const memory = new MemoryFeatureStore({ clock, ids });
-    const ledger = new TokenLedger();
-    const deps = orchestration(memory, ledger, 1);
-    const feature = await runningFeature(memory, memory, clock, [{ id: 'root', title: 'root' }]);
+    const { memory, ledger, deps, feature } = await scene([{ id: 'root', title: 'root' }]);
     await memory.transitionTask(feature.id, 'root', { to: 'queued' });
 
     await awaitDependencies(deps, { featureId: feature.id, taskId: 'root', taskToken: 'resumed' });
