@@ -88,8 +88,9 @@ async function requireFeature(store: FeatureStore, featureId: string): Promise<F
 
 /**
  * Plan state: queued → planning → (plan stored) → running; returns the Map's items, one per task
- * in topological order (critical paths first under the priority policy). Idempotent, so a retried
- * or resumed execution gets the same tasks and never a second plan.
+ * in topological order: the roots it released first, then the rest (critical paths first under the
+ * priority policy). Idempotent, so a retried or resumed execution gets the same tasks and never a
+ * second plan.
  */
 export async function planStep(deps: OrchestrationDeps, featureId: string): Promise<{ tasks: PlanItem[] }> {
   let feature = await requireFeature(deps.store, featureId);
@@ -112,7 +113,10 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
     feature = await deps.store.transitionFeature(featureId, { to: 'running', expectedFrom: 'planning' });
   }
   if (isTerminalFeatureStatus(feature.status)) throw new IllegalTransitionError('feature', featureId, feature.status, 'running');
-  const tasks = await deps.store.listTasks(featureId);
+  // The scheduling view, not the tasks' content: the roots' choice and the order need only their states.
+  const view = await deps.store.getSchedulingView(featureId);
+  if (!view) throw new NotFoundError('feature', featureId);
+  const { tasks } = view;
   // The first roots are released now (pending → queued), and their items say so: their iterations
   // go straight to their agent queues while the others are still registering their callbacks.
   // A resumed plan step may race a pass of the previous execution: whoever wins released the root;
@@ -128,7 +132,10 @@ export async function planStep(deps: OrchestrationDeps, featureId: string): Prom
     }),
   );
   const order = deps.scheduling.policy === 'priority' ? priorityOrder(tasks) : feature.taskIds;
-  return { tasks: order.map((taskId) => ({ taskId, release: released.get(taskId) ?? { action: 'await' } })) };
+  // Released roots lead the items (roots first keeps the order topological): an engine starts the
+  // Map's iterations in item order, so their dispatches go out ahead of the others' registrations.
+  const items: PlanItem[] = order.map((taskId) => ({ taskId, release: released.get(taskId) ?? { action: 'await' } }));
+  return { tasks: [...items.filter((item) => item.release.action === 'run'), ...items.filter((item) => item.release.action !== 'run')] };
 }
 
 /**

@@ -214,6 +214,27 @@ describe('the plan step', () => {
       ['child', 'pending'],
     ]);
   });
+
+  it('lists the roots it released ahead of the other items, which keep their topological, critical-first order', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryFeatureStore({ clock, ids });
+    const feature = await runningFeature(memory, clock, [
+      { id: 'a', title: 'a', estimatedSeconds: 10 },
+      { id: 'b', title: 'b', dependsOn: ['a'], estimatedSeconds: 100 },
+      { id: 'c', title: 'c', estimatedSeconds: 50 },
+      { id: 'd', title: 'd', estimatedSeconds: 5 },
+    ]);
+
+    const { tasks } = await planStep(orchestration(memory, new TokenLedger(), 2), feature.id);
+
+    // By priority alone the order is a, b, c, d; a and c hold the two agents, so their dispatches go first.
+    expect(tasks.map((item) => [item.taskId, item.release.action])).toEqual([
+      ['a', 'run'],
+      ['c', 'run'],
+      ['b', 'await'],
+      ['d', 'await'],
+    ]);
+  });
 });
 
 describe('registering a callback', () => {
