@@ -7,6 +7,7 @@
  *   npm run bench:schedule                         # sizes 50, 200, 500
  *   npm run bench:schedule -- --sizes 20,40        # or BENCH_SIZES=20,40
  *   npm run bench:schedule -- --seed 7 --concurrency 8
+ *   npm run bench:schedule -- --store memory       # tasks in process memory: the floor without DynamoDB
  */
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,8 @@ import { executionNameForFeature } from '../lambdas/ports/workflow.js';
 import type { FeatureEvent } from '../lambdas/core/feature-event.js';
 
 type Policy = 'priority' | 'wave';
+type FeatureStoreKind = NonNullable<LocalRuntimeOptions['featureStore']>;
+const FEATURE_STORES: readonly FeatureStoreKind[] = ['dynamodb', 'memory'];
 type DocumentClient = Parameters<NonNullable<LocalRuntimeOptions['instrumentDynamoDb']>>[0];
 
 const DEFAULT_SIZES = [50, 200, 500];
@@ -238,6 +241,7 @@ async function runOnce(options: {
   tasks: readonly BenchTask[];
   shape: DagShape;
   concurrency: number;
+  featureStore: FeatureStoreKind;
   dynamoDbEndpoint: string;
   logger: Logger;
 }): Promise<RunResult> {
@@ -248,6 +252,7 @@ async function runOnce(options: {
     inMemory: true,
     port: 0,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
+    featureStore: options.featureStore,
     tableName: `bench-${policy}-${tasks.length}-${process.pid}-${Date.now()}`,
     logger: options.logger,
     agentConcurrency: { code: concurrency },
@@ -393,7 +398,7 @@ const WARMUP_SIZE = 200;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { sizes: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, 'no-warmup': { type: 'boolean' } },
+    options: { sizes: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, store: { type: 'string' }, 'no-warmup': { type: 'boolean' } },
   });
   const sizesText = values.sizes ?? process.env['BENCH_SIZES'];
   const seedText = values.seed ?? process.env['BENCH_SEED'];
@@ -401,11 +406,16 @@ async function main(): Promise<number> {
   const sizes = sizesText ? parseSizes(sizesText) : DEFAULT_SIZES;
   const seed = seedText ? positiveInteger(seedText, 'seed') : DEFAULT_SEED;
   const concurrency = concurrencyText ? positiveInteger(concurrencyText, 'concurrency') : DEFAULT_CONCURRENCY;
+  const featureStore = (values.store ?? process.env['BENCH_STORE'] ?? 'dynamodb') as FeatureStoreKind;
+  if (!FEATURE_STORES.includes(featureStore)) throw new Error(`store must be one of ${FEATURE_STORES.join(', ')}: got "${featureStore}"`);
   const logger = new Logger({ serviceName: 'dsf-bench', logLevel: 'SILENT' });
   // The SDK's notice about future Node versions is noise here.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
-  console.log(`schedule bench: sizes=${sizes.join(',')} seed=${seed} concurrency=${concurrency} (code agents) durations=[${MIN_SECONDS}, ${MAX_SECONDS}]s`);
+  console.log(
+    `schedule bench: sizes=${sizes.join(',')} seed=${seed} concurrency=${concurrency} (code agents) durations=[${MIN_SECONDS}, ${MAX_SECONDS}]s store=${featureStore}` +
+      (featureStore === 'memory' ? ' (tasks in process memory: no DynamoDB writes to count; the floor the engine and queues leave)' : ''),
+  );
   const benchStarted = Date.now();
   let dynamo: DynamoDbLocal | undefined;
   const results: { n: number; shape: DagShape; ideal: Record<Policy, number>; priority: RunResult; wave: RunResult }[] = [];
@@ -416,7 +426,7 @@ async function main(): Promise<number> {
       // they compile; a factory that has been up for a few minutes no longer pays that. One unmeasured run
       // first, so the first size is not charged the start-up of the machine (--no-warmup to see it).
       const warmup = inLevelOrder(randomDag(WARMUP_SIZE, seed ^ 0x5eed));
-      const result = await runOnce({ policy: 'priority', tasks: warmup, shape: shapeOf(warmup, concurrency), concurrency, dynamoDbEndpoint: dynamo.endpoint, logger });
+      const result = await runOnce({ policy: 'priority', tasks: warmup, shape: shapeOf(warmup, concurrency), concurrency, featureStore, dynamoDbEndpoint: dynamo.endpoint, logger });
       console.log(`
 warm-up (not measured): n=${WARMUP_SIZE}, makespan ${(result.makespanMs / 1000).toFixed(2)}s, ratio ${(result.makespanMs / 1000 / shapeOf(warmup, concurrency).bound).toFixed(3)}`);
     }
@@ -430,7 +440,7 @@ warm-up (not measured): n=${WARMUP_SIZE}, makespan ${(result.makespanMs / 1000).
       );
       const ideal = { priority: idealMakespan(tasks, concurrency, 'priority'), wave: idealMakespan(tasks, concurrency, 'wave') };
       const run = async (policy: Policy) => {
-        const result = await runOnce({ policy, tasks, shape, concurrency, dynamoDbEndpoint: dynamo!.endpoint, logger });
+        const result = await runOnce({ policy, tasks, shape, concurrency, featureStore, dynamoDbEndpoint: dynamo!.endpoint, logger });
         console.log(
           `  ${policy.padEnd(8)} makespan ${(result.makespanMs / 1000).toFixed(2)}s, ratio ${(result.makespanMs / 1000 / shape.bound).toFixed(3)} ` +
             `(zero-overhead ${(ideal[policy] / shape.bound).toFixed(3)}), first task running after ${result.startDelayMs}ms, ` +

@@ -10,6 +10,7 @@ import { executionNameForFeature, featureIdFromExecutionName } from '../lambdas/
 import { createUlidIdSource } from '../lambdas/adapters/ulid-id-source.js';
 import { createDocumentClient, ensureTable } from '../lambdas/adapters/dynamodb/dynamodb-client.js';
 import { DynamoDbFeatureStore } from '../lambdas/adapters/dynamodb/dynamodb-feature-store.js';
+import { MemoryFeatureStore } from '../lambdas/adapters/memory/memory-feature-store.js';
 import { featureRoutes, type ApiDeps } from '../lambdas/http/routes/feature-routes.js';
 import { createGithubWebhookHandler } from '../lambdas/http/routes/webhook-route.js';
 import { repoRoutes } from '../lambdas/http/routes/repo-routes.js';
@@ -85,6 +86,12 @@ export interface LocalRuntimeOptions {
   readonly resume?: boolean;
   /** Secret GitHub signs webhook deliveries with (default: DSF_WEBHOOK_SECRET); without it the webhook route answers 503. */
   readonly webhookSecret?: string;
+  /**
+   * Where features and tasks live: DynamoDB Local (the default, what a user runs), or this
+   * process's memory, gone at stop. The schedule benchmark runs both to tell the store's cost
+   * from the engine's and the queues' (`npm run bench:schedule -- --store memory`).
+   */
+  readonly featureStore?: 'dynamodb' | 'memory';
   /** Sees the DynamoDB client before use (the benchmark counts writes with a middleware). */
   readonly instrumentDynamoDb?: (client: ReturnType<typeof createDocumentClient>) => void;
   /** The web UI and its event stream (see local/dashboard-server.ts); defaults serve dashboard/dist. */
@@ -155,7 +162,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const tableName = options.tableName ?? 'dsf';
     await ensureTable(client, tableName);
     const ids = createUlidIdSource();
-    const store = new DynamoDbFeatureStore({ client, tableName, clock: systemClock, ids });
+    const store: FeatureStore =
+      options.featureStore === 'memory'
+        ? new MemoryFeatureStore({ clock: systemClock, ids })
+        : new DynamoDbFeatureStore({ client, tableName, clock: systemClock, ids });
     // Keys start with transcripts/, so bodies land in <dataDir>/blobs/transcripts/<featureId>/.
     const transcriptBodies = new FileBlobStore(join(options.dataDir, 'blobs'));
     const transcripts = new DynamoDbTranscriptStore({ client, tableName, clock: systemClock, blobs: transcriptBodies });

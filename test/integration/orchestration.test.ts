@@ -1,8 +1,12 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { DynamoDbFeatureStore } from '../../lambdas/adapters/dynamodb/dynamodb-feature-store.js';
+import { createDocumentClient } from '../../lambdas/adapters/dynamodb/dynamodb-client.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import type { FeatureEvent } from '../../lambdas/core/feature-event.js';
 import { startTestRuntime, submitFeature, waitForExecution } from '../support/runtime.js';
+import { ids } from '../support/fixtures.js';
+import { systemClock } from '../../lambdas/ports/clock.js';
 
 let runtime: LocalRuntime | undefined;
 afterEach(async () => {
@@ -50,6 +54,24 @@ describe('feature state machine on the local engine', () => {
     expect(at('b', 'running')!).toBeLessThan(at('c', 'succeeded')!);
     expect(at('c', 'running')!).toBeLessThan(at('b', 'succeeded')!);
     expect(at('d', 'running')!).toBeGreaterThanOrEqual(Math.max(at('b', 'succeeded')!, at('c', 'succeeded')!));
+  });
+});
+
+describe('the feature store', () => {
+  it('can live in process memory (the benchmark\'s floor without DynamoDB): same engine, queues and handlers, nothing in the table', async () => {
+    const tableName = `rt-memory-${process.pid}-${Date.now()}`;
+    runtime = await startTestRuntime({ featureStore: 'memory', tableName });
+    const id = await submitFeature(runtime, {
+      title: 'Diamond in memory',
+      description: 'a, then b and c, then d',
+      tasks: [sleepTask('a', 0.05), sleepTask('b', 0.05, ['a']), sleepTask('c', 0.05, ['a']), sleepTask('d', 0.05, ['b', 'c'])],
+    });
+
+    expect((await waitForExecution(runtime, id))?.status).toBe('SUCCEEDED');
+    expect(await runtime.store.getFeature(id)).toMatchObject({ status: 'pr_open' });
+    expect((await runtime.store.listTasks(id)).map((task) => task.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    const table = new DynamoDbFeatureStore({ client: createDocumentClient({ endpoint: inject('dynamoDbEndpoint') }), tableName, clock: systemClock, ids });
+    expect(await table.getFeature(id)).toBeUndefined();
   });
 });
 
