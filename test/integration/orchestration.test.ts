@@ -70,8 +70,12 @@ describe('the feature store', () => {
     expect((await waitForExecution(runtime, id))?.status).toBe('SUCCEEDED');
     expect(await runtime.store.getFeature(id)).toMatchObject({ status: 'pr_open' });
     expect((await runtime.store.listTasks(id)).map((task) => task.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
-    const table = new DynamoDbFeatureStore({ client: createDocumentClient({ endpoint: inject('dynamoDbEndpoint') }), tableName, clock: systemClock, ids });
-    expect(await table.getFeature(id)).toBeUndefined();
+    const client = createDocumentClient({ endpoint: inject('dynamoDbEndpoint') });
+    try {
+      expect(await new DynamoDbFeatureStore({ client, tableName, clock: systemClock, ids }).getFeature(id)).toBeUndefined();
+    } finally {
+      client.destroy();
+    }
   });
 });
 
