@@ -77,16 +77,13 @@ const depAndChild = [
 describe('dependency release under races', () => {
   it('never misses a dependency finishing while its dependent registers, and releases each token once', async () => {
     for (let round = 0; round < 200; round++) {
-      const clock = new ManualClock();
-      const memory = new MemoryFeatureStore({ clock, ids });
-      const store = jittery(memory, seeded(round + 1));
-      const ledger = new TokenLedger();
-      const deps = orchestration(store, ledger, 4);
-      const feature = await runningFeature(memory, clock, [
+      const tasks = [
         { id: 'dep', title: 'dep' },
         { id: 'other', title: 'other' },
         { id: 'child', title: 'child', dependsOn: ['dep', 'other'] },
-      ]);
+      ];
+      const { memory, ledger, deps, feature } = await scene(tasks, { agents: 4, wrap: (memory) => jittery(memory, seeded(round + 1)) });
+      const store = deps.store;
       for (const id of ['dep', 'other']) {
         for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, id, { to });
       }
@@ -120,28 +117,22 @@ describe('dependency release under races', () => {
   });
 
   it('runs one more pass for a trigger that arrives while a pass is already reading', async () => {
-    const clock = new ManualClock();
-    const memory = new MemoryFeatureStore({ clock, ids });
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     let reads = 0;
     // The first pass reads its snapshot, then stalls until the dependency has finished.
-    const store = new Proxy(memory, {
-      get(target, prop: keyof FeatureStore) {
-        if (prop !== 'getSchedulingView') return typeof target[prop] === 'function' ? (target[prop] as (...a: unknown[]) => unknown).bind(target) : target[prop];
-        return async (featureId: string) => {
-          const snapshot = await target.getSchedulingView(featureId);
-          if (reads++ === 0) await gate;
-          return snapshot;
-        };
-      },
-    }) as FeatureStore;
-    const ledger = new TokenLedger();
-    const deps = orchestration(store, ledger, 2);
-    const feature = await runningFeature(memory, clock, [
-      { id: 'dep', title: 'dep' },
-      { id: 'child', title: 'child', dependsOn: ['dep'] },
-    ]);
+    const stallFirstView = (memory: MemoryFeatureStore) =>
+      new Proxy(memory, {
+        get(target, prop: keyof FeatureStore) {
+          if (prop !== 'getSchedulingView') return typeof target[prop] === 'function' ? (target[prop] as (...a: unknown[]) => unknown).bind(target) : target[prop];
+          return async (featureId: string) => {
+            const snapshot = await target.getSchedulingView(featureId);
+            if (reads++ === 0) await gate;
+            return snapshot;
+          };
+        },
+      }) as FeatureStore;
+    const { memory, ledger, deps, feature } = await scene(depAndChild, { agents: 2, wrap: stallFirstView });
     for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, 'dep', { to });
     await memory.transitionTask(feature.id, 'child', { to: 'waiting', waitToken: 'child-token' });
 
@@ -159,17 +150,15 @@ describe('dependency release under races', () => {
 describe('dependencies that succeed at once', () => {
   it('releases their dependent exactly once, whichever pass sees both successes', async () => {
     for (let round = 0; round < 100; round++) {
-      const clock = new ManualClock();
-      const memory = new MemoryFeatureStore({ clock, ids });
-      const store = jittery(memory, seeded(round + 7));
-      const ledger = new TokenLedger();
-      // Each worker's own deps: passes are not coalesced across them, as in two Lambda containers.
-      const [first, second] = [orchestration(store, ledger, 2), orchestration(store, ledger, 2)];
-      const feature = await runningFeature(memory, clock, [
+      const tasks = [
         { id: 'a', title: 'a' },
         { id: 'c', title: 'c' },
         { id: 'b', title: 'b', dependsOn: ['a', 'c'] },
-      ]);
+      ];
+      const { memory, ledger, deps: first, feature } = await scene(tasks, { agents: 2, wrap: (memory) => jittery(memory, seeded(round + 7)) });
+      const store = first.store;
+      // Each worker's own deps: passes are not coalesced across them, as in two Lambda containers.
+      const second = orchestration(store, ledger, 2);
       for (const id of ['a', 'c']) for (const to of ['queued', 'running'] as const) await memory.transitionTask(feature.id, id, { to });
       await memory.transitionTask(feature.id, 'b', { to: 'waiting', waitToken: 'token-b' });
 
@@ -189,14 +178,11 @@ describe('dependencies that succeed at once', () => {
 
 describe('the plan step', () => {
   it('releases the first roots up to capacity and says so in their Map items; a second call releases nothing again', async () => {
-    const clock = new ManualClock();
-    const memory = new MemoryFeatureStore({ clock, ids });
-    const feature = await runningFeature(memory, clock, [
+    const { memory, deps, feature } = await scene([
       { id: 'short', title: 'short', estimatedSeconds: 10 },
       { id: 'long', title: 'long', estimatedSeconds: 100 },
       { id: 'child', title: 'child', dependsOn: ['short', 'long'] },
     ]);
-    const deps = orchestration(memory, new TokenLedger(), 1);
 
     const first = await planStep(deps, feature.id);
     const second = await planStep(deps, feature.id);
@@ -216,16 +202,17 @@ describe('the plan step', () => {
   });
 
   it('lists the roots it released ahead of the other items, which keep their topological, critical-first order', async () => {
-    const clock = new ManualClock();
-    const memory = new MemoryFeatureStore({ clock, ids });
-    const feature = await runningFeature(memory, clock, [
-      { id: 'a', title: 'a', estimatedSeconds: 10 },
-      { id: 'b', title: 'b', dependsOn: ['a'], estimatedSeconds: 100 },
-      { id: 'c', title: 'c', estimatedSeconds: 50 },
-      { id: 'd', title: 'd', estimatedSeconds: 5 },
-    ]);
+    const { deps, feature } = await scene(
+      [
+        { id: 'a', title: 'a', estimatedSeconds: 10 },
+        { id: 'b', title: 'b', dependsOn: ['a'], estimatedSeconds: 100 },
+        { id: 'c', title: 'c', estimatedSeconds: 50 },
+        { id: 'd', title: 'd', estimatedSeconds: 5 },
+      ],
+      { agents: 2 },
+    );
 
-    const { tasks } = await planStep(orchestration(memory, new TokenLedger(), 2), feature.id);
+    const { tasks } = await planStep(deps, feature.id);
 
     // By priority alone the order is a, b, c, d; a and c hold the two agents, so their dispatches go first.
     expect(tasks.map((item) => [item.taskId, item.release.action])).toEqual([
